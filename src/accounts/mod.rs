@@ -1,0 +1,58 @@
+//! Account operations — registration, login, profile and password changes, sessions,
+//! first-admin setup — written once and called by the page handlers (and later by the
+//! admin area and the API). Each rule lives here, not in a handler.
+
+pub mod login;
+pub mod profile;
+pub mod registration;
+pub mod sessions;
+pub mod setup;
+
+use crate::errors::AppError;
+use crate::web::FormErrors;
+
+/// Why an account operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The input breaks a rule; each message belongs to a field.
+    #[error("the input is not valid")]
+    Invalid(FormErrors),
+    /// Another account already has this email.
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl AccountError {
+    /// The field errors to show on a form (a taken email is an `email` field error).
+    pub fn into_form_errors(self) -> Result<FormErrors, AppError> {
+        match self {
+            Self::Invalid(errors) => Ok(errors),
+            Self::EmailTaken => Ok(FormErrors::single(
+                "email",
+                "An account with this email already exists.",
+            )),
+            Self::App(error) => Err(error),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(error: diesel::result::Error) -> Self {
+        if crate::errors::is_unique_violation(&error) {
+            Self::EmailTaken
+        } else {
+            Self::App(error.into())
+        }
+    }
+}
+
+/// Stops with the collected field errors, if any.
+pub(crate) fn ensure_valid(errors: FormErrors) -> Result<(), AccountError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(errors))
+    }
+}

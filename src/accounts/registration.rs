@@ -1,0 +1,122 @@
+//! New accounts: self-service sign-up and the first admin share one validation and one insert.
+
+use serde::Deserialize;
+
+use super::{AccountError, ensure_valid};
+use crate::audit::{AuditEntry, Outcome};
+use crate::auth::PasswordHasher;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::db::models::{NewUserRow, User};
+use crate::db::users;
+use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
+use crate::errors::AppError;
+use crate::state::AppState;
+use crate::web::FormErrors;
+
+/// The sign-up form as submitted (missing fields arrive empty and are reported per field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SignUpForm {
+    pub name: String,
+    pub email: String,
+    pub password: SecretString,
+    pub password_confirm: SecretString,
+}
+
+/// A checked new account, ready to be hashed and stored.
+pub struct NewAccount {
+    pub name: UserName,
+    pub email: Email,
+    pub password: NewPassword,
+    pub role: Role,
+    pub active: bool,
+}
+
+impl SignUpForm {
+    pub fn validate(&self, role: Role) -> Result<NewAccount, AccountError> {
+        let mut errors = FormErrors::default();
+        let name = errors.check("name", UserName::parse(&self.name));
+        let email = errors.check("email", Email::parse(&self.email));
+        let password = errors.check(
+            "password",
+            NewPassword::parse(self.password.clone(), email.as_ref()),
+        );
+        if password.is_some() && self.password.expose() != self.password_confirm.expose() {
+            errors.add("password_confirm", "The two passwords do not match.");
+        }
+        ensure_valid(errors)?;
+        match (name, email, password) {
+            (Some(name), Some(email), Some(password)) => Ok(NewAccount {
+                name,
+                email,
+                password,
+                role,
+                active: true,
+            }),
+            _ => Err(AccountError::App(AppError::internal(
+                "validation passed without values",
+            ))),
+        }
+    }
+}
+
+/// Hashes the password (off the async workers) and stores the account with an audit row.
+/// Two requests racing for one email get one account; the other gets `EmailTaken`.
+pub async fn create_account(
+    db: &Db,
+    hasher: &PasswordHasher,
+    clock: &Clock,
+    account: NewAccount,
+    audit: impl FnOnce(&User) -> AuditEntry + Send + 'static,
+) -> Result<User, AccountError> {
+    let hash = hasher.hash(&account.password).await?;
+    let now = clock.now();
+    let user = db
+        .run(move |conn| {
+            let row = NewUserRow {
+                email: account.email.as_str(),
+                name: account.name.as_str(),
+                password_hash: &hash,
+                role: account.role.as_str(),
+                active: account.active,
+                created_at: now,
+                updated_at: now,
+            };
+            let id = match users::insert(conn, &row) {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(AccountError::from(e))),
+            };
+            Ok(Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?))
+        })
+        .await??;
+    db.run({
+        let user = user.clone();
+        move |conn| audit(&user).write(conn, now)
+    })
+    .await?;
+    Ok(user)
+}
+
+/// Self-service sign-up.
+pub async fn register(
+    state: &AppState,
+    form: &SignUpForm,
+    ip: impl ToString,
+) -> Result<User, AccountError> {
+    let account = form.validate(Role::User)?;
+    let ip = ip.to_string();
+    create_account(
+        &state.db,
+        &state.hasher,
+        &state.clock,
+        account,
+        move |user| {
+            AuditEntry::new(crate::audit::action::REGISTER, Outcome::Success)
+                .by(user)
+                .on(user)
+                .from(ip)
+        },
+    )
+    .await
+}

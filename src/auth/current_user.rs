@@ -1,0 +1,91 @@
+//! Extractors for the logged-in user, loaded from the database on every request so that a
+//! disabled account or a changed role takes effect at once, on every instance.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+
+use super::TypedSession;
+use crate::db::models::User;
+use crate::db::users;
+use crate::errors::AppError;
+use crate::state::AppState;
+
+/// The id of the user behind this request, for the access log.
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedInUserId(pub i64);
+
+/// A logged-in, active user. Anonymous visitors are sent to `/login?next=<path>`.
+pub struct CurrentUser {
+    pub user: User,
+    pub session: TypedSession,
+}
+
+/// The logged-in user if there is one.
+pub struct MaybeUser {
+    pub user: Option<User>,
+    pub session: TypedSession,
+}
+
+impl FromRequest for MaybeUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let session = TypedSession::from_request(&req, payload).into_inner();
+        Box::pin(async move {
+            let session = session?;
+            let user = load_active_user(&req, &session).await?;
+            Ok(Self { user, session })
+        })
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let maybe = MaybeUser::from_request(req, payload);
+        let next = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
+        Box::pin(async move {
+            let MaybeUser { user, session } = maybe.await?;
+            match user {
+                Some(user) => Ok(Self { user, session }),
+                None => Err(AppError::LoginRequired { next }.into()),
+            }
+        })
+    }
+}
+
+async fn load_active_user(
+    req: &HttpRequest,
+    session: &TypedSession,
+) -> Result<Option<User>, AppError> {
+    let Some(user_id) = session.user_id() else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    let user = state
+        .db
+        .run(move |conn| Ok(users::find_by_id(conn, user_id)?))
+        .await?;
+    match user {
+        Some(user) if user.active => {
+            req.extensions_mut().insert(LoggedInUserId(user.id));
+            Ok(Some(user))
+        }
+        _ => {
+            // Deleted or disabled meanwhile: this session ends now.
+            session.log_out();
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Who is asking: password hashing, server-side sessions, the typed session wrapper, CSRF
+//! protection and the current-user extractors. Page handlers never touch session keys or
+//! bcrypt directly; they go through these types.
+
+pub mod csrf;
+pub mod current_user;
+pub mod password_hasher;
+pub mod session_state;
+pub mod session_store;
+
+pub use csrf::CsrfToken;
+pub use current_user::{CurrentUser, MaybeUser};
+pub use password_hasher::PasswordHasher;
+pub use session_state::TypedSession;

@@ -1,0 +1,176 @@
+//! The typed session: the only code that knows the keys inside a session's state. Handlers
+//! log in, log out, read the CSRF token or leave a flash message through [`TypedSession`];
+//! the session store reads the columns it indexes through [`StoredSessionFields`].
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+
+use actix_identity::{Identity, IdentityExt};
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+
+use crate::crypto;
+use crate::errors::AppError;
+
+/// actix-identity's key for the user id (configured in `startup`).
+pub const USER_ID_KEY: &str = "uid";
+const PUBLIC_ID_KEY: &str = "sid";
+const CSRF_KEY: &str = "csrf";
+const REMEMBER_KEY: &str = "remember";
+const IP_KEY: &str = "ip";
+const USER_AGENT_KEY: &str = "ua";
+const FLASH_KEY: &str = "flash";
+
+/// Session lifetimes from the SPEC.
+pub mod timeouts {
+    /// Idle timeout of an ordinary session.
+    pub const IDLE: i64 = 30 * 60;
+    /// Idle timeout with "remember me".
+    pub const REMEMBER_IDLE: i64 = 30 * 24 * 3600;
+    /// No session lives longer than this after login.
+    pub const ABSOLUTE: i64 = 30 * 24 * 3600;
+    /// `last_seen_at` is written at most this often per session.
+    pub const TOUCH_INTERVAL: i64 = 60;
+
+    pub fn idle(remember: bool) -> i64 {
+        if remember { REMEMBER_IDLE } else { IDLE }
+    }
+}
+
+/// Who logs in, from where: written into the new session at login.
+pub struct LoginContext {
+    pub user_id: i64,
+    pub remember: bool,
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+pub struct TypedSession {
+    session: Session,
+    request: HttpRequest,
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self {
+            session: req.get_session(),
+            request: req.clone(),
+        }))
+    }
+}
+
+impl TypedSession {
+    pub fn user_id(&self) -> Option<i64> {
+        self.request.get_identity().ok()?.id().ok()?.parse().ok()
+    }
+
+    /// Starts a logged-in session under a new key (no fixation) with a new CSRF token.
+    pub fn log_in(&self, login: &LoginContext) -> Result<(), AppError> {
+        Identity::login(&self.request.extensions(), login.user_id.to_string())
+            .map_err(|e| AppError::internal(format!("cannot start the session: {e}")))?;
+        self.insert(PUBLIC_ID_KEY, crypto::random_id())?;
+        self.insert(CSRF_KEY, crypto::random_token())?;
+        self.insert(REMEMBER_KEY, login.remember)?;
+        self.insert(IP_KEY, &login.ip)?;
+        if let Some(agent) = &login.user_agent {
+            self.insert(USER_AGENT_KEY, agent)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session: its row is deleted, so a copied cookie is dead too.
+    pub fn log_out(&self) {
+        self.session.purge();
+    }
+
+    pub fn csrf_token(&self) -> Option<String> {
+        self.session.get(CSRF_KEY).ok().flatten()
+    }
+
+    /// The id shown on `/sessions` for this session (never the cookie key).
+    pub fn public_id(&self) -> Option<String> {
+        self.session.get(PUBLIC_ID_KEY).ok().flatten()
+    }
+
+    pub fn set_flash(&self, message: &str) -> Result<(), AppError> {
+        self.insert(FLASH_KEY, message)
+    }
+
+    pub fn take_flash(&self) -> Option<String> {
+        self.session.remove_as::<String>(FLASH_KEY)?.ok()
+    }
+
+    fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {
+        self.session
+            .insert(key, value)
+            .map_err(|e| AppError::internal(format!("cannot write the session: {e}")))
+    }
+}
+
+/// Reads the CSRF token of a logged-in session from middleware (which has no `HttpRequest`
+/// extractor at hand).
+pub fn csrf_token_of(req: &actix_web::dev::ServiceRequest) -> Option<String> {
+    req.get_session().get(CSRF_KEY).ok().flatten()
+}
+
+/// The parts of a session's state that the store keeps in their own columns.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StoredSessionFields {
+    pub user_id: Option<i64>,
+    pub public_id: Option<String>,
+    pub remember: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl StoredSessionFields {
+    /// Values in the state are JSON, as actix-session writes them.
+    pub fn from_state(state: &HashMap<String, String>) -> Self {
+        fn get<T: serde::de::DeserializeOwned>(
+            state: &HashMap<String, String>,
+            key: &str,
+        ) -> Option<T> {
+            serde_json::from_str(state.get(key)?).ok()
+        }
+        Self {
+            user_id: get::<String>(state, USER_ID_KEY).and_then(|id| id.parse().ok()),
+            public_id: get(state, PUBLIC_ID_KEY),
+            remember: get(state, REMEMBER_KEY).unwrap_or(false),
+            ip: get(state, IP_KEY),
+            user_agent: get::<String>(state, USER_AGENT_KEY)
+                .map(|ua| ua.chars().take(300).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_fields_are_read_from_json_values() {
+        let state: HashMap<String, String> = [
+            (USER_ID_KEY, r#""42""#),
+            (PUBLIC_ID_KEY, r#""abc""#),
+            (REMEMBER_KEY, "true"),
+            (IP_KEY, r#""127.0.0.1""#),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let fields = StoredSessionFields::from_state(&state);
+        assert_eq!(fields.user_id, Some(42));
+        assert_eq!(fields.public_id.as_deref(), Some("abc"));
+        assert!(fields.remember);
+        assert_eq!(fields.ip.as_deref(), Some("127.0.0.1"));
+    }
+
+    #[test]
+    fn remember_me_stretches_only_the_idle_timeout() {
+        assert_eq!(timeouts::idle(false), 1800);
+        assert_eq!(timeouts::idle(true), timeouts::ABSOLUTE);
+    }
+}

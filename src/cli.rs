@@ -1,0 +1,235 @@
+//! The command line: flags (each also read from its environment variable), subcommands,
+//! and what each subcommand does. Bad configuration exits with code 2 and one line.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::AccountError;
+use crate::accounts::registration::{SignUpForm, create_account};
+use crate::audit::{AuditEntry, Outcome, action};
+use crate::auth::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::{RawConfig, Settings};
+use crate::db::{Db, connection};
+use crate::domain::{Role, SecretString};
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Self-hosted user accounts: sign-up, login, profiles, sessions and an admin area."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an active admin account; the password is read from stdin or a hidden prompt.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/gatehouse.db",
+        global = true
+    )]
+    database_url: String,
+    /// Listen address
+    #[arg(
+        long,
+        env = "GATEHOUSE_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    addr: String,
+    /// Hex, at least 64 bytes; default: generated once into data/secret.key
+    #[arg(
+        long,
+        env = "GATEHOUSE_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    secret_key: Option<String>,
+    /// Secure flag on cookies [default: true unless the listen address is loopback]
+    #[arg(long, env = "GATEHOUSE_COOKIE_SECURE", global = true)]
+    cookie_secure: Option<String>,
+    /// bcrypt cost, 4 to 31
+    #[arg(
+        long,
+        env = "GATEHOUSE_BCRYPT_COST",
+        default_value = "12",
+        global = true
+    )]
+    bcrypt_cost: String,
+    /// Database pool size [default: 2 x cores, at least 4]
+    #[arg(long, env = "GATEHOUSE_POOL_SIZE", global = true)]
+    pool_size: Option<String>,
+    /// file:DIR (one .eml per message) or smtp://…
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAIL",
+        default_value = "file:data/outbox",
+        global = true
+    )]
+    mail: String,
+    /// Used in links sent by mail [default: http://<addr>]
+    #[arg(long, env = "GATEHOUSE_BASE_URL", global = true)]
+    base_url: Option<String>,
+    /// Comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", global = true)]
+    trusted_proxies: Option<String>,
+    /// Per-IP limit on /login, /register, /password-reset: N/sec, N/min, N/hour or off
+    #[arg(
+        long,
+        env = "GATEHOUSE_IP_RATE_LIMIT",
+        default_value = "30/min",
+        global = true
+    )]
+    ip_rate_limit: String,
+}
+
+impl ConfigArgs {
+    fn into_raw(self) -> RawConfig {
+        RawConfig {
+            database_url: self.database_url,
+            addr: self.addr,
+            secret_key: self.secret_key,
+            cookie_secure: self.cookie_secure,
+            bcrypt_cost: self.bcrypt_cost,
+            pool_size: self.pool_size,
+            mail: self.mail,
+            base_url: self.base_url,
+            trusted_proxies: self.trusted_proxies,
+            ip_rate_limit: self.ip_rate_limit,
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let settings = match Settings::from_raw(&cli.config.into_raw()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::CreateAdmin { email, name } => create_admin(&settings, email, name),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("gatehouse: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    actix_web::rt::System::new().block_on(async move {
+        let addr = settings.addr;
+        let app = Application::build(settings).await?;
+        log::info!("Gatehouse listening on http://{}:{}", addr.ip(), app.port());
+        app.run_until_stopped().await?;
+        log::info!("Gatehouse stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let pool = connection::connect_pool(&settings.database_url, 1)?;
+    let applied = connection::run_migrations(&mut *pool.get()?)?;
+    println!(
+        "{} migration(s) applied to {}",
+        applied.len(),
+        settings.database_url.redacted()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Result<ExitCode> {
+    let password = read_password()?;
+    let form = SignUpForm {
+        name,
+        email,
+        password: password.clone(),
+        password_confirm: password,
+    };
+    let account = match form.validate(Role::Admin) {
+        Ok(account) => account,
+        Err(error) => return Ok(report_refusal(error)),
+    };
+    let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);
+    connection::run_migrations(&mut *db.pool().get()?)?;
+    let hasher = PasswordHasher::new(settings.bcrypt_cost)?;
+    let created = actix_web::rt::System::new().block_on(create_account(
+        &db,
+        &hasher,
+        &Clock::default(),
+        account,
+        |user| {
+            AuditEntry::new(action::CLI_CREATE_ADMIN, Outcome::Success)
+                .on(user)
+                .from("command line")
+        },
+    ));
+    match created {
+        Ok(user) => {
+            println!("Created admin {} (id {})", user.email, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Ok(report_refusal(error)),
+    }
+}
+
+fn report_refusal(error: AccountError) -> ExitCode {
+    match error.into_form_errors() {
+        Ok(errors) => {
+            for error in errors.iter() {
+                eprintln!("gatehouse: {}: {}", error.field, error.message);
+            }
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("gatehouse: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// From stdin when it is not a terminal (one line), else a hidden prompt asked twice.
+fn read_password() -> anyhow::Result<SecretString> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(SecretString::new(line.trim_end_matches(['\r', '\n'])));
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(first == second, "the two passwords do not match");
+    Ok(SecretString::new(first))
+}

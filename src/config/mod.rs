@@ -1,0 +1,387 @@
+//! Run-time configuration: the raw flags/env values from `cli`, checked into [`Settings`].
+//! A bad value becomes a [`ConfigError`] naming the variable; nothing here touches the
+//! network or the database.
+
+mod secret_key;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+
+use crate::db::DatabaseUrl;
+pub use secret_key::{SecretKey, load_or_create_secret_key};
+
+/// Raw values as given by flags or environment variables (see `cli::ConfigArgs`).
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    pub database_url: String,
+    pub addr: String,
+    pub secret_key: Option<String>,
+    pub cookie_secure: Option<String>,
+    pub bcrypt_cost: String,
+    pub pool_size: Option<String>,
+    pub mail: String,
+    pub base_url: Option<String>,
+    pub trusted_proxies: Option<String>,
+    pub ip_rate_limit: String,
+}
+
+/// A configuration value that cannot be used; printed as one line, exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// One `.eml` file per message in this folder.
+    Files(PathBuf),
+    Smtp(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per_seconds: u32,
+}
+
+/// Everything the server needs, checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub addr: SocketAddr,
+    /// `None`: read or create `data/secret.key` at start.
+    pub secret_key: Option<SecretKey>,
+    pub cookie_secure: bool,
+    pub bcrypt_cost: u32,
+    pub pool_size: u32,
+    pub mail: MailTransport,
+    pub base_url: String,
+    pub trusted_proxies: Vec<IpNet>,
+    /// `None` when `off`.
+    pub ip_rate_limit: Option<RateLimit>,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    pub fn from_raw(raw: &RawConfig) -> Result<Self, ConfigError> {
+        let database_url =
+            DatabaseUrl::parse(&raw.database_url).map_err(|r| invalid("DATABASE_URL", r))?;
+        let addr = SocketAddr::from_str(raw.addr.trim()).map_err(|_| {
+            invalid(
+                "GATEHOUSE_ADDR",
+                format!("{:?} is not HOST:PORT, e.g. 127.0.0.1:8080", raw.addr),
+            )
+        })?;
+        let secret_key = raw
+            .secret_key
+            .as_deref()
+            .map(|hex| SecretKey::from_hex(hex).map_err(|r| invalid("GATEHOUSE_SECRET_KEY", r)))
+            .transpose()?;
+        let cookie_secure = match raw.cookie_secure.as_deref() {
+            None => !addr.ip().is_loopback(),
+            Some(value) => parse_bool(value).ok_or_else(|| {
+                invalid(
+                    "GATEHOUSE_COOKIE_SECURE",
+                    format!("{value:?} is not true or false"),
+                )
+            })?,
+        };
+        Ok(Self {
+            database_url,
+            addr,
+            secret_key,
+            cookie_secure,
+            bcrypt_cost: parse_bcrypt_cost(&raw.bcrypt_cost)?,
+            pool_size: parse_pool_size(raw.pool_size.as_deref())?,
+            mail: parse_mail(&raw.mail)?,
+            base_url: parse_base_url(raw.base_url.as_deref(), addr)?,
+            trusted_proxies: parse_trusted_proxies(raw.trusted_proxies.as_deref())?,
+            ip_rate_limit: parse_rate_limit(&raw.ip_rate_limit)?,
+            workers: None,
+        })
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_bcrypt_cost(value: &str) -> Result<u32, ConfigError> {
+    match value.trim().parse::<u32>() {
+        Ok(cost) if (4..=31).contains(&cost) => Ok(cost),
+        _ => Err(invalid(
+            "GATEHOUSE_BCRYPT_COST",
+            format!("{value:?} is not a whole number from 4 to 31"),
+        )),
+    }
+}
+
+fn parse_pool_size(value: Option<&str>) -> Result<u32, ConfigError> {
+    let Some(value) = value else {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        return Ok((2 * cores).max(4));
+    };
+    match value.trim().parse::<u32>() {
+        Ok(size) if (1..=1000).contains(&size) => Ok(size),
+        _ => Err(invalid(
+            "GATEHOUSE_POOL_SIZE",
+            format!("{value:?} is not a whole number from 1 to 1000"),
+        )),
+    }
+}
+
+fn parse_mail(value: &str) -> Result<MailTransport, ConfigError> {
+    let value = value.trim();
+    if let Some(dir) = value.strip_prefix("file:") {
+        if dir.is_empty() {
+            return Err(invalid(
+                "GATEHOUSE_MAIL",
+                "file: needs a folder, e.g. file:data/outbox",
+            ));
+        }
+        return Ok(MailTransport::Files(PathBuf::from(dir)));
+    }
+    if value.starts_with("smtp://") || value.starts_with("smtps://") {
+        url::Url::parse(value)
+            .map_err(|e| invalid("GATEHOUSE_MAIL", format!("not a valid SMTP URL: {e}")))?;
+        return Ok(MailTransport::Smtp(value.to_string()));
+    }
+    Err(invalid(
+        "GATEHOUSE_MAIL",
+        format!("{value:?} is neither file:DIR nor smtp://…"),
+    ))
+}
+
+fn parse_base_url(value: Option<&str>, addr: SocketAddr) -> Result<String, ConfigError> {
+    let Some(value) = value else {
+        return Ok(format!("http://{addr}"));
+    };
+    let url = url::Url::parse(value.trim())
+        .map_err(|e| invalid("GATEHOUSE_BASE_URL", format!("{value:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            "GATEHOUSE_BASE_URL",
+            "must start with http:// or https://",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn parse_trusted_proxies(value: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            IpNet::from_str(item)
+                .or_else(|_| IpAddr::from_str(item).map(IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "GATEHOUSE_TRUSTED_PROXIES",
+                        format!("{item:?} is not an IP address or CIDR"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn parse_rate_limit(value: &str) -> Result<Option<RateLimit>, ConfigError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let bad = || {
+        invalid(
+            "GATEHOUSE_IP_RATE_LIMIT",
+            format!("{value:?} is not N/sec, N/min, N/hour or off"),
+        )
+    };
+    let (count, unit) = value.split_once('/').ok_or_else(bad)?;
+    let requests = count
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)?;
+    let per_seconds = match unit.trim() {
+        "s" | "sec" | "second" => 1,
+        "m" | "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        _ => return Err(bad()),
+    };
+    Ok(Some(RateLimit {
+        requests,
+        per_seconds,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> RawConfig {
+        RawConfig {
+            database_url: "sqlite://data/gatehouse.db".into(),
+            addr: "127.0.0.1:8080".into(),
+            bcrypt_cost: "12".into(),
+            mail: "file:data/outbox".into(),
+            ip_rate_limit: "30/min".into(),
+            ..RawConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_defaults_make_a_working_configuration() {
+        let settings = Settings::from_raw(&defaults()).unwrap();
+        assert!(
+            !settings.cookie_secure,
+            "loopback listens without Secure cookies by default"
+        );
+        assert_eq!(settings.base_url, "http://127.0.0.1:8080");
+        assert_eq!(settings.bcrypt_cost, 12);
+        assert!(settings.pool_size >= 4);
+        assert_eq!(
+            settings.ip_rate_limit,
+            Some(RateLimit {
+                requests: 30,
+                per_seconds: 60
+            })
+        );
+        assert_eq!(settings.mail, MailTransport::Files("data/outbox".into()));
+    }
+
+    #[test]
+    fn cookies_are_secure_by_default_on_a_public_address() {
+        let raw = RawConfig {
+            addr: "0.0.0.0:8080".into(),
+            ..defaults()
+        };
+        assert!(Settings::from_raw(&raw).unwrap().cookie_secure);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: Vec<(RawConfig, &str)> = vec![
+            (
+                RawConfig {
+                    database_url: "mysql://x".into(),
+                    ..defaults()
+                },
+                "DATABASE_URL",
+            ),
+            (
+                RawConfig {
+                    addr: "nowhere".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_ADDR",
+            ),
+            (
+                RawConfig {
+                    secret_key: Some("abcd".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SECRET_KEY",
+            ),
+            (
+                RawConfig {
+                    cookie_secure: Some("maybe".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_COOKIE_SECURE",
+            ),
+            (
+                RawConfig {
+                    bcrypt_cost: "3".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_BCRYPT_COST",
+            ),
+            (
+                RawConfig {
+                    bcrypt_cost: "32".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_BCRYPT_COST",
+            ),
+            (
+                RawConfig {
+                    pool_size: Some("0".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_POOL_SIZE",
+            ),
+            (
+                RawConfig {
+                    mail: "carrier-pigeon".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_MAIL",
+            ),
+            (
+                RawConfig {
+                    base_url: Some("ftp://x".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_BASE_URL",
+            ),
+            (
+                RawConfig {
+                    trusted_proxies: Some("10.0.0.0/8, nope".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_TRUSTED_PROXIES",
+            ),
+            (
+                RawConfig {
+                    ip_rate_limit: "lots".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_IP_RATE_LIMIT",
+            ),
+        ];
+        for (raw, variable) in cases {
+            let error = Settings::from_raw(&raw).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+            assert!(error.to_string().starts_with(variable));
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() {
+        let raw = RawConfig {
+            trusted_proxies: Some("10.0.0.1, 192.168.0.0/16,::1".into()),
+            ..defaults()
+        };
+        assert_eq!(Settings::from_raw(&raw).unwrap().trusted_proxies.len(), 3);
+    }
+
+    #[test]
+    fn the_rate_limit_can_be_switched_off() {
+        let raw = RawConfig {
+            ip_rate_limit: "off".into(),
+            ..defaults()
+        };
+        assert_eq!(Settings::from_raw(&raw).unwrap().ip_rate_limit, None);
+    }
+}

@@ -1,0 +1,214 @@
+//! Connecting to the database: the backend is chosen from the `DATABASE_URL` scheme, the
+//! r2d2 pool, per-connection SQLite pragmas and the embedded migrations.
+//! Queries live in the sibling modules, never here.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<DbConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<DbConnectionManager>;
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path, or `:memory:`.
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `sqlite://PATH`, `sqlite::memory:`, `postgres://…` and `postgresql://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw == "sqlite::memory:" || raw == "sqlite://:memory:" {
+            return Ok(Self::Sqlite(":memory:".into()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/gatehouse.db".into());
+            }
+            return Ok(Self::Sqlite(path.to_string()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        Err("expected sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB".into())
+    }
+
+    pub fn is_memory(&self) -> bool {
+        matches!(self, Self::Sqlite(path) if path == ":memory:")
+    }
+
+    /// The URL with any password removed, for log lines.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(raw) => match url::Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    url.to_string()
+                }
+                Err(_) => "postgres://(unparseable)".into(),
+            },
+        }
+    }
+}
+
+/// An r2d2 manager that opens exactly the backend the URL names (the derived
+/// `MultiConnection::establish` would try each backend in turn and hide the real error).
+#[derive(Debug, Clone)]
+pub struct DbConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for DbConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // Every pooled connection gets the pragmas: WAL survives a killed process
+                // without losing a committed write; busy_timeout waits instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Postgres(c) => c.is_broken(),
+            DbConnection::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+/// Opens one connection first (so a wrong URL fails fast with its real reason), then the pool.
+pub fn connect_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<DbPool> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        create_parent_dir(path)?;
+    }
+    let manager = DbConnectionManager { url: url.clone() };
+    manager
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", url.redacted()))?;
+    let builder = r2d2::Pool::builder().connection_timeout(Duration::from_secs(10));
+    let builder = if url.is_memory() {
+        // An in-memory database lives as long as its one connection does.
+        builder
+            .max_size(1)
+            .min_idle(Some(1))
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        builder.max_size(size).min_idle(Some(1))
+    };
+    builder
+        .build(manager)
+        .with_context(|| format!("cannot open the database pool for {}", url.redacted()))
+}
+
+fn create_parent_dir(path: &str) -> anyhow::Result<()> {
+    if path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the embedded migrations of this connection's backend. On PostgreSQL an advisory lock
+/// keeps several instances starting together from racing each other.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+        DbConnection::Postgres(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7271650001)")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(7271650001)")?;
+            result?
+        }
+    };
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn sqlite_and_postgres_urls_are_recognised() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/gatehouse.db"),
+            Ok(DatabaseUrl::Sqlite("data/gatehouse.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/g.db"),
+            Ok(DatabaseUrl::Sqlite("/var/lib/g.db".into()))
+        );
+        assert!(DatabaseUrl::parse("sqlite::memory:").unwrap().is_memory());
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@localhost/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn a_libpq_keyword_string_is_refused_instead_of_becoming_a_file_name() {
+        assert!(DatabaseUrl::parse("host=localhost dbname=x").is_err());
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_log_lines() {
+        let url = DatabaseUrl::parse("postgres://bob:hunter2@db/x").unwrap();
+        assert!(!url.redacted().contains("hunter2"));
+    }
+}

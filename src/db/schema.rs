@@ -1,0 +1,65 @@
+//! Diesel table definitions shared by both backends (kept by hand: see `diesel.toml`).
+//! Times are Unix seconds in `BigInt` columns on SQLite and PostgreSQL alike.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        email_verified_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_login_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        public_id -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        remember -> Bool,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        absolute_expires_at -> BigInt,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        created_at -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor -> Nullable<Text>,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        target -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (id) {
+        id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, one_time_tokens);

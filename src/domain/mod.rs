@@ -1,0 +1,12 @@
+//! Domain types that can only hold valid values: each has a `parse` that returns a
+//! user-facing message on refusal. No I/O and no web types live here.
+
+mod email;
+mod name;
+mod password;
+mod role;
+
+pub use email::Email;
+pub use name::UserName;
+pub use password::{NewPassword, PasswordError, SecretString};
+pub use role::Role;

@@ -1,0 +1,54 @@
+use std::fmt;
+
+/// A person's display name: 1 to 100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("Enter your name.".into());
+        }
+        if name.chars().count() > Self::MAX_LEN {
+            return Err(format!("Use at most {} characters.", Self::MAX_LEN));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("Use letters, digits, spaces and punctuation only.".into());
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UserName;
+
+    #[test]
+    fn a_name_is_trimmed() {
+        assert_eq!(
+            UserName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+    }
+
+    #[test]
+    fn empty_long_and_control_character_names_are_refused() {
+        assert!(UserName::parse("   ").is_err());
+        assert!(UserName::parse(&"é".repeat(101)).is_err());
+        assert!(UserName::parse(&"é".repeat(100)).is_ok());
+        assert!(UserName::parse("Ada\u{0}").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! `GET,POST /login` and `POST /logout`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::start_session;
+use crate::accounts::login::{LoginError, LoginForm, authenticate};
+use crate::audit::{AuditEntry, Outcome, action};
+use crate::auth::{MaybeUser, TypedSession};
+use crate::errors::AppError;
+use crate::state::AppState;
+use crate::web::{ClientIp, Page, PageContext, local_path, render, see_other};
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    page: PageContext,
+    email: String,
+    next: String,
+    remember: bool,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[get("/login")]
+pub async fn show(
+    page: Page,
+    visitor: MaybeUser,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = local_path(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or("/profile")));
+    }
+    let view = LoginPage {
+        page: page.context(None),
+        email: String::new(),
+        next: next.unwrap_or_default(),
+        remember: false,
+        error: None,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[post("/login")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    page: Page,
+    session: TypedSession,
+    ip: ClientIp,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let next = local_path(form.next.as_deref());
+    match authenticate(&state, &form, ip).await {
+        Ok(user) => {
+            start_session(&session, &req, &user, form.remember(), ip)?;
+            Ok(see_other(next.as_deref().unwrap_or("/profile")))
+        }
+        Err(LoginError::Refused) => {
+            let view = LoginPage {
+                page: page.context(None),
+                email: form.email.trim().to_string(),
+                next: next.unwrap_or_default(),
+                remember: form.remember(),
+                error: Some(LoginError::Refused.to_string()),
+            };
+            render(StatusCode::UNAUTHORIZED, &view)
+        }
+        Err(LoginError::App(error)) => Err(error),
+    }
+}
+
+#[post("/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    visitor: MaybeUser,
+    ip: ClientIp,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = visitor.user {
+        let now = state.clock.now();
+        let audit = AuditEntry::new(action::LOGOUT, Outcome::Success)
+            .by(&user)
+            .on(&user)
+            .from(ip);
+        state.db.run(move |conn| audit.write(conn, now)).await?;
+    }
+    visitor.session.log_out();
+    Ok(see_other("/login"))
+}

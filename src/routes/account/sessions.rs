@@ -1,0 +1,122 @@
+//! `GET /sessions`, `POST /sessions/{id}/revoke`, `POST /sessions/revoke`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+
+use crate::accounts::sessions;
+use crate::auth::CurrentUser;
+use crate::db::models::SessionRow;
+use crate::errors::AppError;
+use crate::state::AppState;
+use crate::web::{ClientIp, Page, PageContext, format_time, render, see_other};
+
+struct SessionView {
+    public_id: String,
+    device: String,
+    ip: String,
+    created: String,
+    last_seen: String,
+    expires: String,
+    is_current: bool,
+}
+
+impl SessionView {
+    fn new(row: SessionRow, current: Option<&str>) -> Self {
+        Self {
+            is_current: current == Some(row.public_id.as_str()),
+            device: describe_device(row.user_agent.as_deref()),
+            ip: row.ip.unwrap_or_else(|| "unknown".into()),
+            created: format_time(row.created_at),
+            last_seen: format_time(row.last_seen_at),
+            expires: format_time(row.expires_at.min(row.absolute_expires_at)),
+            public_id: row.public_id,
+        }
+    }
+}
+
+/// "Firefox on Linux", from the user agent.
+fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) else {
+        return "Unknown device".into();
+    };
+    match (agent.name, agent.os) {
+        ("UNKNOWN", "UNKNOWN") => "Unknown device".into(),
+        (name, "UNKNOWN") => name.to_string(),
+        ("UNKNOWN", os) => format!("Unknown browser on {os}"),
+        (name, os) => format!("{name} on {os}"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/sessions.html")]
+struct SessionsPage {
+    page: PageContext,
+    sessions: Vec<SessionView>,
+}
+
+#[get("/sessions")]
+pub async fn list(
+    state: web::Data<AppState>,
+    page: Page,
+    me: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let current = me.session.public_id();
+    let rows = sessions::live_sessions(&state, &me.user).await?;
+    let sessions = rows
+        .into_iter()
+        .map(|row| SessionView::new(row, current.as_deref()))
+        .collect();
+    render(
+        StatusCode::OK,
+        &SessionsPage {
+            page: page.context(Some(&me.user)),
+            sessions,
+        },
+    )
+}
+
+#[post("/sessions/{id}/revoke")]
+pub async fn revoke_one(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    ip: ClientIp,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let is_current = me.session.public_id().as_deref() == Some(id.as_str());
+    sessions::revoke(&state, &me.user, id.into_inner(), ip).await?;
+    if is_current {
+        me.session.log_out();
+        return Ok(see_other("/login"));
+    }
+    me.session.set_flash("The session was logged out.")?;
+    Ok(see_other("/sessions"))
+}
+
+#[post("/sessions/revoke")]
+pub async fn revoke_others(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    ip: ClientIp,
+) -> Result<HttpResponse, AppError> {
+    let ended = sessions::revoke_others(&state, &me.user, me.session.public_id(), ip).await?;
+    let message = match ended {
+        0 => "There were no other sessions.".to_string(),
+        1 => "1 other session was logged out.".to_string(),
+        n => format!("{n} other sessions were logged out."),
+    };
+    me.session.set_flash(&message)?;
+    Ok(see_other("/sessions"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn a_device_is_described_from_its_user_agent() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+        assert_eq!(describe_device(Some(firefox)), "Firefox on Linux");
+        assert_eq!(describe_device(None), "Unknown device");
+    }
+}

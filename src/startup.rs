@@ -1,0 +1,168 @@
+//! Building the application: database, migrations, first-admin link, middleware stack and
+//! the HTTP server bound to its listener. [`Application::port`] tells tests which port
+//! port 0 became.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_identity::IdentityMiddleware;
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::accounts::setup;
+use crate::auth::PasswordHasher;
+use crate::auth::session_state::USER_ID_KEY;
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::{csrf, session_state::timeouts};
+use crate::clock::Clock;
+use crate::config::{Settings, load_or_create_secret_key};
+use crate::db::{Db, connection, sessions, tokens};
+use crate::errors::AppError;
+use crate::state::{AppState, CookieSettings};
+use crate::web::{error_pages, request_context, security_headers};
+
+/// How often expired sessions and tokens are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(300);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    setup_token: Option<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    /// Like [`Application::build`], with a clock tests can move forward.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let secret = match &settings.secret_key {
+            Some(key) => key.clone(),
+            None => load_or_create_secret_key(Path::new("data/secret.key"))?,
+        };
+        let key = Key::try_from(secret.as_bytes())?;
+        let db = Db::new(connection::connect_pool(
+            &settings.database_url,
+            settings.pool_size,
+        )?);
+        let setup_token = {
+            let mut conn = db.pool().get()?;
+            connection::run_migrations(&mut conn)?;
+            setup::issue_token_if_no_admin(&mut conn, clock.now())?
+        };
+        if let Some(token) = &setup_token {
+            log::warn!(
+                "No active admin exists. Create the first admin at {}/setup/{token} (valid for 1 hour, once).",
+                settings.base_url
+            );
+        }
+        let listener = TcpListener::bind(settings.addr)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db,
+            hasher: PasswordHasher::new(settings.bcrypt_cost)?,
+            clock,
+            cookies: CookieSettings {
+                key,
+                secure: settings.cookie_secure,
+            },
+            settings: Arc::new(settings),
+        });
+        let server = serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            setup_token,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The one-time first-admin token logged at start, if no admin existed.
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let purger = tokio::spawn(purge_expired_forever(self.state.clone()));
+        let result = self.server.await;
+        purger.abort();
+        result
+    }
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let store = DbSessionStore::new(state.db.clone(), state.clock.clone());
+    let cookies = state.cookies.clone();
+    let workers = state.settings.workers;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(csrf::FORM_LIMIT_BYTES))
+            .wrap(from_fn(csrf::protect))
+            .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
+            .wrap(session_middleware(store.clone(), &cookies))
+            .wrap(from_fn(error_pages::middleware))
+            .wrap(security_headers::middleware(cookies.secure))
+            .wrap(from_fn(request_context::middleware))
+            .configure(crate::routes::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            }))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30);
+    let server = match workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    Ok(server.run())
+}
+
+fn session_middleware(
+    store: DbSessionStore,
+    cookies: &CookieSettings,
+) -> SessionMiddleware<DbSessionStore> {
+    SessionMiddleware::builder(store, cookies.key.clone())
+        .cookie_name(cookies.session_cookie_name().to_string())
+        .cookie_secure(cookies.secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_string())
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .session_lifecycle(
+            PersistentSession::default().session_ttl(CookieDuration::seconds(timeouts::ABSOLUTE)),
+        )
+        .build()
+}
+
+async fn purge_expired_forever(state: web::Data<AppState>) {
+    let mut interval = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        let now = state.clock.now();
+        let purged = state
+            .db
+            .run(move |conn| {
+                Ok(sessions::purge_expired(conn, now)? + tokens::purge_expired(conn, now)?)
+            })
+            .await;
+        match purged {
+            Ok(0) => {}
+            Ok(n) => log::info!("purged {n} expired sessions and tokens"),
+            Err(e) => log::warn!("purging expired sessions failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! HTTP plumbing shared by all routes: per-request context and the access log, error
+//! pages, security headers, static assets and page rendering. No business rules here.
+
+pub mod assets;
+pub mod client_ip;
+pub mod error_pages;
+pub mod forms;
+pub mod page;
+pub mod request_context;
+pub mod security_headers;
+
+pub use client_ip::ClientIp;
+pub use forms::FormErrors;
+pub use page::{Page, PageContext, render, see_other};
+
+/// Percent-encodes a value for use in a query string.
+pub fn url_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A `next` target is honoured only when it is a path on this site.
+pub fn local_path(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let is_local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    is_local.then(|| next.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_accepted_as_next() {
+        assert_eq!(
+            local_path(Some("/profile?tab=1")).as_deref(),
+            Some("/profile?tab=1")
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "profile",
+            "/x\r\nSet-Cookie: a=b",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(local_path(None), None);
+    }
+}
+
+/// A Unix time as people read it: `2026-11-22 21:55 UTC`.
+pub fn format_time(unix_seconds: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "—".into())
+}

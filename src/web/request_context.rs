@@ -1,0 +1,77 @@
+//! The outermost middleware: gives each request an id and its client IP, turns any error
+//! that escaped the inner layers into a response, and writes one access-log line.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::client_ip::{self, ClientIp};
+use crate::auth::current_user::LoggedInUserId;
+use crate::state::AppState;
+
+/// A short random id, shown on 500 pages and in the log.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = crate::crypto::random_id()[..16].to_string();
+    let ip = client_ip(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    req.extensions_mut().insert(ip);
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+
+    // An error raised by a middleware (not a handler) has no request left to answer with;
+    // actix turns it into a plain response after this point, so it is logged here.
+    let mut response = match next.call(req).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            log::error!("request {request_id} failed in middleware: {error:?}");
+            log::info!(target: "gatehouse::access", "{ip} \"{method} {path}\" {status} user=- request_id={request_id}");
+            return Err(error);
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let status = response.status();
+    let user = response
+        .request()
+        .extensions()
+        .get::<LoggedInUserId>()
+        .map_or_else(|| "-".to_string(), |id| id.0.to_string());
+    log::info!(
+        target: "gatehouse::access",
+        "{ip} \"{method} {path}\" {status} {:.1}ms user={user} request_id={request_id}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        status = status.as_u16(),
+    );
+    Ok(response)
+}
+
+fn client_ip(req: &ServiceRequest) -> ClientIp {
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.trusted_proxies.clone())
+        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let peer = req.peer_addr().map(|addr| addr.ip());
+    ClientIp(
+        client_ip::resolve(peer, forwarded, &trusted)
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+    )
+}
