@@ -1,0 +1,346 @@
+//! The test harness: `TestApp::spawn` starts the real application on port 0 with its own
+//! database (a SQLite file in a temp folder, or a fresh PostgreSQL database that is dropped
+//! afterwards), and `Browser` is an HTTP client that keeps cookies and does not follow
+//! redirects, like a person's browser with the redirects made visible.
+
+use std::sync::LazyLock;
+
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use gatehouse::clock::Clock;
+use gatehouse::config::{MailTransport, SecretKey, Settings};
+use gatehouse::db::{DatabaseUrl, Db, connection};
+use gatehouse::startup::Application;
+use regex::Regex;
+use reqwest::StatusCode;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const ENV_POSTGRES: &str = "GATEHOUSE_TEST_DATABASE_URL";
+
+/// Runs each scenario twice: on SQLite, and on PostgreSQL (ignored, with the reason
+/// printed, unless `GATEHOUSE_TEST_DATABASE_URL` was set when the tests were built).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn scenario($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    scenario($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    not(gatehouse_postgres_tests),
+                    ignore = "PostgreSQL SKIPPED: set GATEHOUSE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+                )]
+                async fn postgres() {
+                    scenario($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database owned by one test: removed when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    fn create(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+                Self {
+                    url,
+                    postgres: None,
+                    _dir: dir,
+                }
+            }
+            Backend::Postgres => {
+                let server = std::env::var(ENV_POSTGRES).unwrap_or_else(|_| {
+                    panic!(
+                        "{ENV_POSTGRES} must point at a PostgreSQL server for the PostgreSQL tests"
+                    )
+                });
+                let name = format!("gatehouse_test_{}", &gatehouse::crypto::random_id()[..16]);
+                let mut conn = PgConnection::establish(&server)
+                    .unwrap_or_else(|e| panic!("cannot connect to {ENV_POSTGRES}: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let mut url = url::Url::parse(&server).expect("valid URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    postgres: Some((server, name)),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            if let Ok(mut conn) = PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub clock: Clock,
+    pub setup_token: Option<String>,
+    pub db: Db,
+    pub settings: Settings,
+    pub outbox: std::path::PathBuf,
+    pub database: std::sync::Arc<TestDatabase>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let database = std::sync::Arc::new(TestDatabase::create(backend));
+        Self::spawn_on(database, SecretKey::generate()).await
+    }
+
+    /// Another instance on the same database with the same secret key (one site, two servers).
+    pub async fn spawn_second_instance(&self) -> Self {
+        Self::spawn_on(
+            self.database.clone(),
+            self.settings.secret_key.clone().unwrap(),
+        )
+        .await
+    }
+
+    async fn spawn_on(database: std::sync::Arc<TestDatabase>, key: SecretKey) -> Self {
+        let _ = env_logger::builder().is_test(true).try_init();
+        let outbox = database._dir.path().join("outbox");
+        let settings = Settings {
+            database_url: DatabaseUrl::parse(&database.url).unwrap(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            secret_key: Some(key),
+            cookie_secure: false,
+            bcrypt_cost: 4,
+            pool_size: 4,
+            mail: MailTransport::Files(outbox.clone()),
+            base_url: "http://127.0.0.1".into(),
+            trusted_proxies: Vec::new(),
+            ip_rate_limit: None,
+            workers: Some(2),
+        };
+        let clock = Clock::default();
+        let app = Application::build_with_clock(settings.clone(), clock.clone())
+            .await
+            .expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let setup_token = app.setup_token().map(str::to_string);
+        tokio::spawn(app.run_until_stopped());
+        let db = Db::new(connection::connect_pool(&settings.database_url, 2).unwrap());
+        Self {
+            address,
+            clock,
+            setup_token,
+            db,
+            settings,
+            outbox,
+            database,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// A browser with a freshly registered and logged-in account.
+    pub async fn signed_up_browser(&self, name: &str, email: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.register(name, email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up failed");
+        browser
+    }
+
+    /// Runs a query against the app's database.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut gatehouse::db::DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> T {
+        self.db
+            .run(move |conn| Ok(work(conn)?))
+            .await
+            .expect("test query")
+    }
+
+    pub async fn count_users(&self) -> i64 {
+        use gatehouse::db::schema::users;
+        self.query(|conn| users::table.count().get_result(conn))
+            .await
+    }
+
+    pub async fn count_sessions(&self) -> i64 {
+        use gatehouse::db::schema::sessions;
+        self.query(|conn| sessions::table.count().get_result(conn))
+            .await
+    }
+
+    /// (action, outcome, target, detail) of every audit row, oldest first.
+    pub async fn audit_rows(&self) -> Vec<(String, String, Option<String>, Option<String>)> {
+        use gatehouse::db::schema::audit_events as a;
+        self.query(|conn| {
+            a::table
+                .order(a::id.asc())
+                .select((a::action, a::outcome, a::target, a::detail))
+                .load(conn)
+        })
+        .await
+    }
+
+    pub async fn set_active(&self, email: &'static str, active: bool) {
+        use gatehouse::db::schema::users;
+        self.query(move |conn| {
+            diesel::update(users::table.filter(users::email.eq(email)))
+                .set(users::active.eq(active))
+                .execute(conn)
+        })
+        .await;
+    }
+}
+
+static CSRF_META: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<meta name="csrf-token" content="([0-9a-f]+)">"#).unwrap());
+
+/// A cookie-keeping HTTP client that shows redirects instead of following them.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_string(),
+            client,
+            jar,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// The token the site put in this browser's pages.
+    pub async fn csrf_token(&self) -> String {
+        let (_, html) = self.get_text("/").await;
+        csrf_token_in(&html).expect("every page carries a csrf-token meta tag")
+    }
+
+    /// Submits a form the way the site's own page would, with the CSRF token.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn register(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/register",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.submit("/logout", &[]).await
+    }
+
+    /// The value of the session cookie, to copy into another client.
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find(|c| c.starts_with("gatehouse_session="))
+            .map(str::to_string)
+    }
+
+    /// A browser that presents exactly this cookie (a stolen or copied cookie).
+    pub fn with_cookie(base: &str, cookie: &str) -> Self {
+        let browser = Self::new(base);
+        browser
+            .jar
+            .add_cookie_str(&format!("{cookie}; Path=/"), &base.parse().unwrap());
+        browser
+    }
+}
+
+pub fn csrf_token_in(html: &str) -> Option<String> {
+    CSRF_META.captures(html).map(|c| c[1].to_string())
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests of the web application over real HTTP, each run on SQLite and on
+//! PostgreSQL (see `helpers::on_both_backends`).
+
+mod helpers;
+
+mod csrf;
+mod login;
+mod operations;
+mod pages;
+mod password;
+mod profile;
+mod sessions;
+mod setup;
+mod signup;

@@ -1,0 +1,95 @@
+use reqwest::StatusCode;
+
+#[allow(unused_imports)]
+use crate::helpers::*;
+use crate::on_both_backends;
+
+fn assert_security_headers(response: &reqwest::Response) {
+    let headers = response.headers();
+    let csp = headers
+        .get("content-security-policy")
+        .expect("CSP")
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert!(headers.get("x-request-id").is_some());
+}
+
+on_both_backends! {
+    async fn the_home_page_offers_login_and_sign_up_then_the_profile(app: TestApp) {
+        let browser = app.browser();
+        let (status, html) = browser.get_text("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"href="/login""#) && html.contains(r#"href="/register""#));
+        let browser = app.signed_up_browser("Ada", "ada@example.com").await;
+        let (_, html) = browser.get_text("/").await;
+        assert!(html.contains(r#"href="/profile""#) && !html.contains(r#"href="/admin""#));
+    }
+
+    async fn an_unknown_address_gets_the_404_page(app: TestApp) {
+        let response = app.browser().get("/no/such/page").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_security_headers(&response);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<h1>Not Found") && html.contains("Skip to main content"));
+    }
+
+    async fn every_response_carries_the_security_headers(app: TestApp) {
+        let browser = app.browser();
+        let ok = browser.get("/login").await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_security_headers(&ok);
+        assert_eq!(ok.headers()["cache-control"], "no-store");
+        let redirect = browser.get("/profile").await;
+        assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+        assert_security_headers(&redirect);
+        let forbidden = browser.post_raw("/login", &[]).await;
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+        assert_security_headers(&forbidden);
+        assert!(ok.headers().get("strict-transport-security").is_none(), "no HSTS on plain http");
+    }
+
+    async fn the_stylesheet_has_a_content_hash_and_a_long_cache(app: TestApp) {
+        let browser = app.browser();
+        let (_, html) = browser.get_text("/").await;
+        let href = regex::Regex::new(r#"href="(/static/style\.[0-9a-f]{12}\.css)""#).unwrap().captures(&html).unwrap()[1].to_string();
+        let css = browser.get(&href).await;
+        assert_eq!(css.status(), StatusCode::OK);
+        assert_security_headers(&css);
+        assert_eq!(css.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(browser.get("/static/style.000000000000.css").await.status(), StatusCode::NOT_FOUND);
+    }
+
+    async fn a_one_megabyte_form_is_answered_413(app: TestApp) {
+        let browser = app.browser();
+        let token = browser.csrf_token().await;
+        let huge = "a".repeat(1024 * 1024);
+        let response = browser.post_raw("/register", &[("name", &huge), ("csrf_token", &token)]).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(response.text().await.unwrap().contains("too large"));
+        assert_eq!(app.count_users().await, 0);
+    }
+
+    async fn a_form_of_the_wrong_content_type_is_a_client_error(app: TestApp) {
+        let browser = app.signed_up_browser("Ada", "ada@example.com").await;
+        let token = browser.csrf_token().await;
+        let response = browser.client.post(browser.url("/profile")).header("X-CSRF-Token", token).body("{}").header("content-type", "application/json").send().await.unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<!doctype html>") && !html.to_lowercase().contains("error parsing"));
+    }
+
+    async fn healthz_says_ok_when_the_database_answers(app: TestApp) {
+        let response = app.browser().get("/healthz").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body, serde_json::json!({ "status": "ok" }));
+    }
+}
