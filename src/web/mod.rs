@@ -28,6 +28,15 @@ pub fn local_path(next: Option<&str>) -> Option<String> {
     is_local.then(|| next.to_string())
 }
 
+/// A Unix time as people read it: `2026-11-22 21:55 UTC`.
+pub fn format_time(unix_seconds: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "—".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::local_path;
@@ -50,13 +59,4 @@ mod tests {
         }
         assert_eq!(local_path(None), None);
     }
-}
-
-/// A Unix time as people read it: `2026-11-22 21:55 UTC`.
-pub fn format_time(unix_seconds: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| "—".into())
 }

@@ -113,7 +113,6 @@ pub struct TestApp {
     pub setup_token: Option<String>,
     pub db: Db,
     pub settings: Settings,
-    pub outbox: std::path::PathBuf,
     pub database: std::sync::Arc<TestDatabase>,
 }
 
@@ -134,7 +133,6 @@ impl TestApp {
 
     async fn spawn_on(database: std::sync::Arc<TestDatabase>, key: SecretKey) -> Self {
         let _ = env_logger::builder().is_test(true).try_init();
-        let outbox = database._dir.path().join("outbox");
         let settings = Settings {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -142,7 +140,7 @@ impl TestApp {
             cookie_secure: false,
             bcrypt_cost: 4,
             pool_size: 4,
-            mail: MailTransport::Files(outbox.clone()),
+            mail: MailTransport::Files(database._dir.path().join("outbox")),
             base_url: "http://127.0.0.1".into(),
             trusted_proxies: Vec::new(),
             ip_rate_limit: None,
@@ -162,7 +160,6 @@ impl TestApp {
             setup_token,
             db,
             settings,
-            outbox,
             database,
         }
     }

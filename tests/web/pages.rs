@@ -93,3 +93,20 @@ on_both_backends! {
         assert_eq!(body, serde_json::json!({ "status": "ok" }));
     }
 }
+
+on_both_backends! {
+    async fn a_server_fault_shows_a_request_id_and_no_internals(app: TestApp) {
+        use diesel::RunQueryDsl;
+        app.query(|c| diesel::sql_query("DROP TABLE audit_events").execute(c)).await;
+        let response = app.browser().login("nobody@example.com", "whatever it is").await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_security_headers(&response);
+        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+        let html = response.text().await.unwrap();
+        assert!(html.contains(&format!("<code>{request_id}</code>")), "the page shows the request id");
+        let lower = html.to_lowercase();
+        for internal in ["audit_events", "sql", "diesel", "relation", "no such table", "panicked"] {
+            assert!(!lower.contains(internal), "{internal} leaked: {html}");
+        }
+    }
+}
