@@ -37,3 +37,51 @@ on_both_backends! {
         assert!(ips.iter().all(|ip| ip.as_deref() == Some("127.0.0.1")), "{ips:?}");
     }
 }
+
+#[tokio::test]
+async fn every_pooled_sqlite_connection_has_wal_a_busy_timeout_and_foreign_keys() {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = BigInt)]
+        value: i64,
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let pool = app.db.pool().clone();
+    let connections: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    for mut conn in connections {
+        let conn: &mut gatehouse::db::DbConnection = &mut conn;
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        let fk: Number = diesel::sql_query("SELECT foreign_keys AS value FROM pragma_foreign_keys")
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(fk.value, 1);
+        let busy: Number = diesel::sql_query("SELECT timeout AS value FROM pragma_busy_timeout")
+            .get_result(conn)
+            .unwrap();
+        assert!(busy.value >= 1000, "busy timeout {}", busy.value);
+    }
+}
+
+on_both_backends! {
+    async fn expired_sessions_are_purged(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        let remembered = app.browser();
+        remembered.submit("/login", &[("email", "ada@example.com"), ("password", PASSWORD), ("remember", "on")]).await;
+        assert_eq!(app.count_sessions().await, 2);
+        app.clock.advance(31 * 60);
+        let now = app.clock.now();
+        let purged = app.query(move |c| gatehouse::db::sessions::purge_expired(c, now)).await;
+        assert_eq!(purged, 1, "the idle session goes, the remembered one stays");
+        assert_eq!(app.count_sessions().await, 1);
+    }
+}
