@@ -58,6 +58,14 @@ impl AuditEntry {
         }
     }
 
+    /// A successful action of a user on their own account.
+    pub fn own(action: &'static str, user: &User, ip: impl ToString) -> Self {
+        Self::new(action, Outcome::Success)
+            .by(user)
+            .on(user)
+            .from(ip)
+    }
+
     /// The user who acted.
     pub fn by(mut self, user: &User) -> Self {
         self.actor = Some((user.id, user.email.clone()));

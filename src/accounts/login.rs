@@ -68,10 +68,7 @@ pub async fn authenticate(
             } else {
                 None
             };
-            let audit = AuditEntry::new(action::LOGIN, Outcome::Success)
-                .by(&user)
-                .on(&user)
-                .from(&ip);
+            let audit = AuditEntry::own(action::LOGIN, &user, &ip);
             let id = user.id;
             state
                 .db

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::{AccountError, ensure_valid};
-use crate::audit::{AuditEntry, Outcome, action};
+use crate::audit::{AuditEntry, action};
 use crate::db::models::User;
 use crate::db::{sessions, users};
 use crate::domain::{Email, NewPassword, SecretString, UserName};
@@ -73,18 +73,14 @@ pub async fn update_profile(
         changes.push("email");
     }
     let now = state.clock.now();
-    let audit = AuditEntry::new(action::PROFILE_UPDATE, Outcome::Success)
-        .by(user)
-        .on(user)
-        .from(ip.to_string())
-        .detail(format!(
-            "changed: {}",
-            if changes.is_empty() {
-                "nothing".into()
-            } else {
-                changes.join(", ")
-            }
-        ));
+    let audit = AuditEntry::own(action::PROFILE_UPDATE, user, ip.to_string()).detail(format!(
+        "changed: {}",
+        if changes.is_empty() {
+            "nothing".into()
+        } else {
+            changes.join(", ")
+        }
+    ));
     let id = user.id;
     state
         .db
@@ -122,10 +118,7 @@ pub async fn change_password(
     };
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
-    let audit = AuditEntry::new(action::PASSWORD_CHANGE, Outcome::Success)
-        .by(user)
-        .on(user)
-        .from(ip.to_string());
+    let audit = AuditEntry::own(action::PASSWORD_CHANGE, user, ip.to_string());
     let id = user.id;
     state
         .db

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::{AccountError, ensure_valid};
-use crate::audit::{AuditEntry, Outcome};
+use crate::audit::AuditEntry;
 use crate::auth::PasswordHasher;
 use crate::clock::Clock;
 use crate::db::Db;
@@ -111,12 +111,7 @@ pub async fn register(
         &state.hasher,
         &state.clock,
         account,
-        move |user| {
-            AuditEntry::new(crate::audit::action::REGISTER, Outcome::Success)
-                .by(user)
-                .on(user)
-                .from(ip)
-        },
+        move |user| AuditEntry::own(crate::audit::action::REGISTER, user, ip),
     )
     .await
 }

@@ -1,6 +1,6 @@
 //! A user's own sessions: listing and revoking them.
 
-use crate::audit::{AuditEntry, Outcome, action};
+use crate::audit::{AuditEntry, action};
 use crate::db::models::{SessionRow, User};
 use crate::db::sessions;
 use crate::errors::AppError;
@@ -22,10 +22,7 @@ pub async fn revoke(
     ip: impl ToString,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
-    let audit = AuditEntry::new(action::SESSION_REVOKE, Outcome::Success)
-        .by(user)
-        .on(user)
-        .from(ip.to_string());
+    let audit = AuditEntry::own(action::SESSION_REVOKE, user, ip.to_string());
     let id = user.id;
     state
         .db
@@ -46,10 +43,7 @@ pub async fn revoke_others(
     ip: impl ToString,
 ) -> Result<usize, AppError> {
     let now = state.clock.now();
-    let audit = AuditEntry::new(action::SESSIONS_REVOKE_OTHERS, Outcome::Success)
-        .by(user)
-        .on(user)
-        .from(ip.to_string());
+    let audit = AuditEntry::own(action::SESSIONS_REVOKE_OTHERS, user, ip.to_string());
     let id = user.id;
     state
         .db

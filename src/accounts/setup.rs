@@ -3,7 +3,7 @@
 
 use super::AccountError;
 use super::registration::{SignUpForm, create_account};
-use crate::audit::{AuditEntry, Outcome, action};
+use crate::audit::{AuditEntry, action};
 use crate::crypto;
 use crate::db::models::User;
 use crate::db::{DbConnection, tokens, users};
@@ -77,12 +77,7 @@ pub async fn complete(
         &state.hasher,
         &state.clock,
         account,
-        move |user| {
-            AuditEntry::new(action::SETUP_ADMIN, Outcome::Success)
-                .by(user)
-                .on(user)
-                .from(ip)
-        },
+        move |user| AuditEntry::own(action::SETUP_ADMIN, user, ip),
     )
     .await
 }

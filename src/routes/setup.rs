@@ -4,13 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use super::account::start_session;
+use super::account::log_in_and_redirect;
 use crate::accounts::registration::SignUpForm;
 use crate::accounts::{AccountError, setup};
 use crate::auth::TypedSession;
 use crate::errors::AppError;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::web::{ClientIp, FormErrors, Page, PageContext, render};
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -52,10 +52,7 @@ pub async fn submit(
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     match setup::complete(&state, &token, &form, ip).await {
-        Ok(user) => {
-            start_session(&session, &req, &user, false, ip)?;
-            Ok(see_other("/profile"))
-        }
+        Ok(user) => log_in_and_redirect(&session, &req, &user, false, ip, "/profile"),
         Err(AccountError::App(error)) => Err(error),
         Err(error) => {
             let view = SetupPage {

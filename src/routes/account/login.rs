@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::start_session;
+use super::log_in_and_redirect;
 use crate::accounts::login::{LoginError, LoginForm, authenticate};
-use crate::audit::{AuditEntry, Outcome, action};
+use crate::audit::{AuditEntry, action};
 use crate::auth::{MaybeUser, TypedSession};
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -59,10 +59,14 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let next = local_path(form.next.as_deref());
     match authenticate(&state, &form, ip).await {
-        Ok(user) => {
-            start_session(&session, &req, &user, form.remember(), ip)?;
-            Ok(see_other(next.as_deref().unwrap_or("/profile")))
-        }
+        Ok(user) => log_in_and_redirect(
+            &session,
+            &req,
+            &user,
+            form.remember(),
+            ip,
+            next.as_deref().unwrap_or("/profile"),
+        ),
         Err(LoginError::Refused) => {
             let view = LoginPage {
                 page: page.context(None),
@@ -85,10 +89,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     if let Some(user) = visitor.user {
         let now = state.clock.now();
-        let audit = AuditEntry::new(action::LOGOUT, Outcome::Success)
-            .by(&user)
-            .on(&user)
-            .from(ip);
+        let audit = AuditEntry::own(action::LOGOUT, &user, ip);
         state.db.run(move |conn| audit.write(conn, now)).await?;
     }
     visitor.session.log_out();

@@ -7,13 +7,13 @@ mod register;
 mod sessions;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::TypedSession;
 use crate::auth::session_state::LoginContext;
 use crate::db::models::User;
 use crate::errors::AppError;
-use crate::web::ClientIp;
+use crate::web::{ClientIp, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(register::show)
@@ -30,14 +30,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sessions::revoke_others);
 }
 
-/// Logs `user` in under a new session key.
-pub fn start_session(
+/// Logs `user` in under a new session key and sends them on to `location`.
+pub fn log_in_and_redirect(
     session: &TypedSession,
     req: &HttpRequest,
     user: &User,
     remember: bool,
     ip: ClientIp,
-) -> Result<(), AppError> {
+    location: &str,
+) -> Result<HttpResponse, AppError> {
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -48,5 +49,6 @@ pub fn start_session(
         remember,
         ip: ip.to_string(),
         user_agent,
-    })
+    })?;
+    Ok(see_other(location))
 }

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use super::start_session;
+use super::log_in_and_redirect;
 use crate::accounts::registration::{SignUpForm, register};
 use crate::auth::{MaybeUser, TypedSession};
 use crate::errors::AppError;
@@ -46,10 +46,7 @@ pub async fn submit(
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     match register(&state, &form, ip).await {
-        Ok(user) => {
-            start_session(&session, &req, &user, false, ip)?;
-            Ok(see_other("/profile"))
-        }
+        Ok(user) => log_in_and_redirect(&session, &req, &user, false, ip, "/profile"),
         Err(error) => {
             let view = RegisterPage {
                 page: page.context(None),
