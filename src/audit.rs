@@ -16,6 +16,7 @@ pub mod action {
     pub const SESSIONS_REVOKE_OTHERS: &str = "sessions_revoke_others";
     pub const SETUP_ADMIN: &str = "setup_admin";
     pub const CLI_CREATE_ADMIN: &str = "cli_create_admin";
+    pub const ADMIN_DENIED: &str = "admin_denied";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::accounts::AccountError;
-use crate::accounts::registration::{SignUpForm, create_account};
+use crate::accounts::registration::{NewAccount, SignUpForm, create_account};
 use crate::audit::{AuditEntry, Outcome, action};
 use crate::auth::PasswordHasher;
 use crate::clock::Clock;
@@ -180,7 +180,10 @@ fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Res
         password_confirm: password,
     };
     let account = match form.validate(Role::Admin) {
-        Ok(account) => account,
+        Ok(account) => NewAccount {
+            logs_in: false,
+            ..account
+        },
         Err(error) => return Ok(report_refusal(error)),
     };
     let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);

@@ -10,6 +10,9 @@ use diesel::r2d2;
 pub enum AppError {
     #[error("Page not found")]
     NotFound,
+    /// The request itself is wrong (a bad query parameter); the message says how.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("You do not have access to this page")]
     Forbidden,
     #[error("Please log in to continue")]
@@ -57,6 +60,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -2,6 +2,7 @@
 //! first-admin setup — written once and called by the page handlers (and later by the
 //! admin area and the API). Each rule lives here, not in a handler.
 
+pub mod admin;
 pub mod login;
 pub mod profile;
 pub mod registration;

@@ -31,6 +31,8 @@ pub struct NewAccount {
     pub password: NewPassword,
     pub role: Role,
     pub active: bool,
+    /// The new user is logged in at once (sign-up, first admin), so this is their first login.
+    pub logs_in: bool,
 }
 
 impl SignUpForm {
@@ -53,6 +55,7 @@ impl SignUpForm {
                 password,
                 role,
                 active: true,
+                logs_in: true,
             }),
             _ => Err(AccountError::App(AppError::internal(
                 "validation passed without values",
@@ -82,6 +85,7 @@ pub async fn create_account(
                 active: account.active,
                 created_at: now,
                 updated_at: now,
+                last_login_at: account.logs_in.then_some(now),
             };
             let id = match users::insert(conn, &row) {
                 Ok(id) => id,

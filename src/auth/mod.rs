@@ -2,12 +2,14 @@
 //! protection and the current-user extractors. Page handlers never touch session keys or
 //! bcrypt directly; they go through these types.
 
+pub mod admin_guard;
 pub mod csrf;
 pub mod current_user;
 pub mod password_hasher;
 pub mod session_state;
 pub mod session_store;
 
+pub use admin_guard::AdminUser;
 pub use csrf::CsrfToken;
 pub use current_user::{CurrentUser, MaybeUser};
 pub use password_hasher::PasswordHasher;

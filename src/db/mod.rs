@@ -8,6 +8,7 @@ pub mod models;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;
+pub mod user_list;
 pub mod users;
 
 pub use connection::{DatabaseUrl, DbConnection, DbPool};

@@ -42,6 +42,7 @@ pub struct NewUserRow<'a> {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub last_login_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -2,6 +2,7 @@
 //! template or redirect; they hold no business rules and no SQL.
 
 pub mod account;
+pub mod admin;
 pub mod health;
 pub mod home;
 pub mod setup;
@@ -15,4 +16,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(setup::show)
         .service(setup::submit);
     account::configure(cfg);
+    admin::configure(cfg);
 }

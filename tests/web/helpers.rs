@@ -176,6 +176,51 @@ impl TestApp {
         browser
     }
 
+    /// A browser logged in as the first admin, made through the one-time setup link.
+    pub async fn admin_browser(&self) -> Browser {
+        let token = self
+            .setup_token
+            .clone()
+            .expect("a fresh app has a setup link");
+        let browser = self.browser();
+        let fields = [
+            ("name", "Root"),
+            ("email", "root@example.com"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        let response = browser.submit(&format!("/setup/{token}"), &fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "setup failed");
+        browser
+    }
+
+    /// Inserts `count` users `user001@example.com`… named `Given1 Family1`…, created one
+    /// second apart; every 10th is an admin, every 7th disabled, every 3rd has logged in.
+    pub async fn seed_users(&self, count: i64) {
+        use gatehouse::db::schema::users;
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        self.query(move |conn| {
+            conn.transaction(|conn| {
+                for i in 1..=count {
+                    diesel::insert_into(users::table)
+                        .values((
+                            users::email.eq(format!("user{i:03}@example.com")),
+                            users::name.eq(format!("Given{i} Family{i}")),
+                            users::password_hash.eq(&hash),
+                            users::role.eq(if i % 10 == 0 { "admin" } else { "user" }),
+                            users::active.eq(i % 7 != 0),
+                            users::created_at.eq(1_700_000_000 + i),
+                            users::updated_at.eq(1_700_000_000 + i),
+                            users::last_login_at.eq((i % 3 == 0).then_some(1_750_000_000 - i)),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    }
+
     /// Runs a query against the app's database.
     pub async fn query<T: Send + 'static>(
         &self,

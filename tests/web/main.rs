@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod csrf;
 mod login;
 mod operations;

@@ -1,8 +1,9 @@
 -- Times are Unix seconds (INTEGER) on both backends so one Diesel schema serves both.
 CREATE TABLE users (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    email TEXT NOT NULL,
-    name TEXT NOT NULL,
+    -- Byte-order collation: the same sort order as SQLite whatever the server's locale.
+    email TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
     active BOOLEAN NOT NULL DEFAULT TRUE,

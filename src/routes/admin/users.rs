@@ -1,0 +1,309 @@
+//! `GET /admin/users` (search, filter, sort, pages) and `GET /admin/users/{id}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::AdminUser;
+use crate::db::models::{AuditEvent, User};
+use crate::db::user_list::{self, SortColumn, UserFilter, UserOrder};
+use crate::db::{audit, users};
+use crate::domain::Role;
+use crate::errors::AppError;
+use crate::state::AppState;
+use crate::web::{Page, PageContext, format_time, render, url_encode};
+
+pub const PER_PAGE: i64 = 50;
+
+/// The list's query string, as given.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// The list's query string, checked.
+#[derive(Debug, Clone)]
+struct ListParams {
+    filter: UserFilter,
+    order: UserOrder,
+    page: i64,
+}
+
+impl ListQuery {
+    fn parse(&self) -> Result<ListParams, AppError> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let role = given(&self.role)
+            .map(|r| {
+                Role::parse(&r)
+                    .map_err(|_| AppError::BadRequest("role must be user or admin".into()))
+            })
+            .transpose()?;
+        let active = match given(&self.status).as_deref() {
+            None => None,
+            Some("active") => Some(true),
+            Some("disabled") => Some(false),
+            Some(_) => {
+                return Err(AppError::BadRequest(
+                    "status must be active or disabled".into(),
+                ));
+            }
+        };
+        let order = match given(&self.sort) {
+            None => UserOrder::default(),
+            Some(sort) => UserOrder::parse(&sort).ok_or_else(|| {
+                AppError::BadRequest(
+                    "sort must be email, name, created or last_login, with - for descending".into(),
+                )
+            })?,
+        };
+        let page = match given(&self.page) {
+            None => 1,
+            Some(page) => page
+                .parse::<i64>()
+                .ok()
+                .filter(|p| (1..=10_000_000).contains(p))
+                .ok_or_else(|| AppError::BadRequest("page must be a whole number from 1".into()))?,
+        };
+        let search = given(&self.q).map(|q| q.chars().take(254).collect());
+        Ok(ListParams {
+            filter: UserFilter {
+                search,
+                role,
+                active,
+            },
+            order,
+            page,
+        })
+    }
+}
+
+impl ListParams {
+    /// The list's URL with another page or order, keeping everything else.
+    fn href(&self, page: i64, order: UserOrder) -> String {
+        let mut parts = Vec::new();
+        if let Some(q) = &self.filter.search {
+            parts.push(format!("q={}", url_encode(q)));
+        }
+        if let Some(role) = self.filter.role {
+            parts.push(format!("role={}", role.as_str()));
+        }
+        if let Some(active) = self.filter.active {
+            parts.push(format!(
+                "status={}",
+                if active { "active" } else { "disabled" }
+            ));
+        }
+        if order != UserOrder::default() {
+            parts.push(format!("sort={}", order.as_param()));
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            "/admin/users".into()
+        } else {
+            format!("/admin/users?{}", parts.join("&"))
+        }
+    }
+}
+
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: &'static str,
+    active: bool,
+    created: String,
+    last_login: String,
+}
+
+impl From<User> for UserRow {
+    fn from(user: User) -> Self {
+        Self {
+            role: user.role().as_str(),
+            created: format_time(user.created_at),
+            last_login: user
+                .last_login_at
+                .map_or_else(|| "never".into(), format_time),
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            active: user.active,
+        }
+    }
+}
+
+struct ColumnHeader {
+    label: &'static str,
+    href: String,
+    /// `ascending`/`descending` on the column the list is sorted by.
+    aria_sort: Option<&'static str>,
+    arrow: &'static str,
+}
+
+struct PageLink {
+    label: &'static str,
+    href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    page: PageContext,
+    q: String,
+    role: String,
+    status: String,
+    rows: Vec<UserRow>,
+    total: i64,
+    current_page: i64,
+    last_page: i64,
+    headers: Vec<ColumnHeader>,
+    pager: Vec<PageLink>,
+}
+
+fn headers(params: &ListParams) -> Vec<ColumnHeader> {
+    let labels = [
+        (SortColumn::Email, "Email"),
+        (SortColumn::Name, "Name"),
+        (SortColumn::Created, "Created"),
+        (SortColumn::LastLogin, "Last login"),
+    ];
+    labels
+        .into_iter()
+        .map(|(column, label)| {
+            let sorted_here = params.order.column == column;
+            // A click on the sorted column flips it; on another column it sorts ascending.
+            let descending = sorted_here && !params.order.descending;
+            ColumnHeader {
+                label,
+                href: params.href(1, UserOrder { column, descending }),
+                aria_sort: sorted_here.then_some(if params.order.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }),
+                arrow: match (sorted_here, params.order.descending) {
+                    (false, _) => "",
+                    (true, false) => " ▲",
+                    (true, true) => " ▼",
+                },
+            }
+        })
+        .collect()
+}
+
+fn pager(params: &ListParams, last_page: i64) -> Vec<PageLink> {
+    let link = |label, target: i64, enabled: bool| PageLink {
+        label,
+        href: enabled.then(|| params.href(target, params.order)),
+    };
+    let page = params.page;
+    vec![
+        link("First", 1, page > 1),
+        link("Previous", page - 1, page > 1),
+        link("Next", page + 1, page < last_page),
+        link("Last", last_page, page < last_page),
+    ]
+}
+
+#[get("/admin/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    page: Page,
+    admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let params = query.parse()?;
+    let (filter, order, number) = (params.filter.clone(), params.order, params.page);
+    let (rows, total) = state
+        .db
+        .run(move |conn| Ok(user_list::page(conn, &filter, order, number, PER_PAGE)?))
+        .await?;
+    let last_page = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let view = UsersPage {
+        page: page.context(Some(admin.powers.admin())),
+        q: query.q.clone().unwrap_or_default(),
+        role: params
+            .filter
+            .role
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        status: params
+            .filter
+            .active
+            .map(|a| if a { "active" } else { "disabled" }.to_string())
+            .unwrap_or_default(),
+        rows: rows.into_iter().map(UserRow::from).collect(),
+        total,
+        current_page: params.page,
+        last_page,
+        headers: headers(&params),
+        pager: pager(&params, last_page),
+    };
+    render(StatusCode::OK, &view)
+}
+
+struct EventRow {
+    time: String,
+    actor: String,
+    action: String,
+    outcome: String,
+    ip: String,
+    detail: String,
+}
+
+impl From<AuditEvent> for EventRow {
+    fn from(event: AuditEvent) -> Self {
+        Self {
+            time: format_time(event.created_at),
+            actor: event.actor.unwrap_or_else(|| "—".into()),
+            action: event.action,
+            outcome: event.outcome,
+            ip: event.ip.unwrap_or_default(),
+            detail: event.detail.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    page: PageContext,
+    user: UserRow,
+    verified: bool,
+    events: Vec<EventRow>,
+}
+
+#[get("/admin/users/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    page: Page,
+    admin: AdminUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (user, events) = state
+        .db
+        .run(move |conn| {
+            let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((user, audit::recent_for_user(conn, id, 20)?))
+        })
+        .await?;
+    let view = UserPage {
+        page: page.context(Some(admin.powers.admin())),
+        verified: user.email_verified_at.is_some(),
+        user: UserRow::from(user),
+        events: events.into_iter().map(EventRow::from).collect(),
+    };
+    render(StatusCode::OK, &view)
+}

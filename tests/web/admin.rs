@@ -1,0 +1,140 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+/// The emails listed on an admin users page, in order.
+fn listed_emails(html: &str) -> Vec<String> {
+    regex::Regex::new(r#"<td><a href="/admin/users/\d+">([^<]+)</a></td>"#)
+        .unwrap()
+        .captures_iter(html)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+fn user(i: i64) -> String {
+    format!("user{i:03}@example.com")
+}
+
+on_both_backends! {
+    async fn the_admin_area_is_only_for_admins(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let anonymous = app.browser().get("/admin/users?role=admin").await;
+        assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&anonymous), "/login?next=%2Fadmin%2Fusers%3Frole%3Dadmin");
+        let member = app.signed_up_browser("Ada", "ada@example.com").await;
+        let refused = member.get("/admin/users").await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(refused.text().await.unwrap().contains("You do not have access to this page"));
+        assert!(app.audit_rows().await.iter().any(|r| r.0 == "admin_denied" && r.3.as_deref() == Some("/admin/users")));
+        let index = admin.get("/admin").await;
+        assert_eq!(index.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&index), "/admin/users");
+        assert_eq!(admin.get("/admin/users").await.status(), StatusCode::OK);
+    }
+
+    async fn a_role_change_takes_effect_on_the_next_request(app: TestApp) {
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(ada.get("/admin/users").await.status(), StatusCode::FORBIDDEN);
+        app.query(|c| diesel::update(users::table.filter(users::email.eq("ada@example.com"))).set(users::role.eq("admin")).execute(c)).await;
+        assert_eq!(ada.get("/admin/users").await.status(), StatusCode::OK);
+        app.query(|c| diesel::update(users::table.filter(users::email.eq("ada@example.com"))).set(users::role.eq("user")).execute(c)).await;
+        assert_eq!(ada.get("/admin/users").await.status(), StatusCode::FORBIDDEN);
+    }
+
+    async fn the_user_list_shows_50_a_page_with_the_total_and_page_links(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(120).await;
+        let (status, html) = admin.get_text("/admin/users?sort=email").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("121 users · page 1 of 3"));
+        let emails = listed_emails(&html);
+        assert_eq!(emails.len(), 50);
+        assert_eq!(emails[0], "root@example.com");
+        assert_eq!(emails[1], user(1));
+        assert!(html.contains(r#"<a href="/admin/users?sort=email&#38;page=2">Next</a>"#), "{html}");
+        assert!(html.contains(r#"<a href="/admin/users?sort=email&#38;page=3">Last</a>"#));
+        assert!(html.contains(r#"<span aria-disabled="true">Previous</span>"#));
+        let (_, last) = admin.get_text("/admin/users?sort=email&page=3").await;
+        assert_eq!(listed_emails(&last), (100..=120).map(user).collect::<Vec<_>>());
+        let (_, beyond) = admin.get_text("/admin/users?page=9").await;
+        assert!(beyond.contains("No users match on this page."));
+    }
+
+    async fn search_finds_a_substring_of_email_or_name_in_any_case(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(120).await;
+        let (_, html) = admin.get_text("/admin/users?q=GIVEN11&sort=email").await;
+        let expected: Vec<String> = [11, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119].into_iter().map(user).collect();
+        assert_eq!(listed_emails(&html), expected);
+        assert!(html.contains("11 users"));
+        assert!(html.contains(r#"value="GIVEN11""#), "the search stays in the form");
+        let (_, by_email) = admin.get_text("/admin/users?q=user007%40").await;
+        assert_eq!(listed_emails(&by_email), [user(7)]);
+        let (_, wildcard) = admin.get_text("/admin/users?q=%25").await;
+        assert!(wildcard.contains("No users match."), "% is searched for literally");
+    }
+
+    async fn filters_by_role_and_status_combine_with_search(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(120).await;
+        let (_, admins) = admin.get_text("/admin/users?role=admin&sort=email").await;
+        let mut expected = vec!["root@example.com".to_string()];
+        expected.extend((10..=120).step_by(10).map(user));
+        assert_eq!(listed_emails(&admins), expected);
+        let (_, disabled_admins) = admin.get_text("/admin/users?role=admin&status=disabled&sort=email").await;
+        assert_eq!(listed_emails(&disabled_admins), [user(70)]);
+        let (_, disabled) = admin.get_text("/admin/users?status=disabled&q=Family1&sort=email").await;
+        let expected: Vec<String> = [14, 105, 112, 119].into_iter().map(user).collect();
+        assert_eq!(listed_emails(&disabled), expected);
+        assert!(disabled.contains(r#"<option value="disabled" selected>"#));
+    }
+
+    async fn every_column_sorts_both_ways(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(30).await;
+        let first = |html: &str| listed_emails(html).into_iter().take(3).collect::<Vec<_>>();
+        let cases: Vec<(&str, Vec<String>)> = vec![
+            ("email", vec!["root@example.com".into(), user(1), user(2)]),
+            ("-email", vec![user(30), user(29), user(28)]),
+            ("name", vec![user(1), user(10), user(11)]),
+            ("-name", vec!["root@example.com".into(), user(9), user(8)]),
+            ("-created", vec!["root@example.com".into(), user(30), user(29)]),
+            ("created", vec![user(1), user(2), user(3)]),
+            ("-last_login", vec!["root@example.com".into(), user(3), user(6)]),
+            ("last_login", vec![user(1), user(2), user(4)]),
+        ];
+        for (sort, expected) in cases {
+            let (_, html) = admin.get_text(&format!("/admin/users?sort={sort}")).await;
+            assert_eq!(first(&html), expected, "sort={sort}");
+        }
+        let (_, html) = admin.get_text("/admin/users?sort=email").await;
+        assert!(html.contains(r#"aria-sort="ascending"><a href="/admin/users?sort=-email">Email ▲</a>"#), "{html}");
+    }
+
+    async fn bad_list_parameters_are_answered_400_with_the_reason(app: TestApp) {
+        let admin = app.admin_browser().await;
+        for (query, reason) in [("role=root", "role must be user or admin"), ("status=gone", "status must be active or disabled"), ("sort=password_hash", "sort must be"), ("page=0", "page must be"), ("page=x", "page must be")] {
+            let response = admin.get(&format!("/admin/users?{query}")).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+            assert!(response.text().await.unwrap().contains(reason), "{query}");
+        }
+    }
+
+    async fn a_users_page_shows_their_details_and_recent_activity(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        ada.logout().await;
+        let (_, list) = admin.get_text("/admin/users?q=ada").await;
+        let id = regex::Regex::new(r#"/admin/users/(\d+)""#).unwrap().captures(&list).unwrap()[1].to_string();
+        let (status, html) = admin.get_text(&format!("/admin/users/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<h1>Ada</h1>") && html.contains("ada@example.com"));
+        assert!(html.contains("<td>logout</td>") && html.contains("<td>register</td>"));
+        assert_eq!(admin.get("/admin/users/999999").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(admin.get("/admin/users/not-a-number").await.status(), StatusCode::NOT_FOUND);
+    }
+}
