@@ -17,6 +17,7 @@ pub mod action {
     pub const SETUP_ADMIN: &str = "setup_admin";
     pub const CLI_CREATE_ADMIN: &str = "cli_create_admin";
     pub const ADMIN_DENIED: &str = "admin_denied";
+    pub const ADMIN_CREATE_USER: &str = "admin_create_user";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,17 +35,34 @@ pub struct NewAccount {
     pub logs_in: bool,
 }
 
-impl SignUpForm {
-    pub fn validate(&self, role: Role) -> Result<NewAccount, AccountError> {
+/// The fields every new account has, as typed.
+pub struct AccountFields<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a SecretString,
+    /// The repeated password, when the form asks for one.
+    pub password_confirm: Option<&'a SecretString>,
+}
+
+impl AccountFields<'_> {
+    /// Checks every field (all errors at once) into a new account of `role`.
+    pub fn validate(
+        &self,
+        role: Role,
+        active: bool,
+        logs_in: bool,
+    ) -> Result<NewAccount, AccountError> {
         let mut errors = FormErrors::default();
-        let name = errors.check("name", UserName::parse(&self.name));
-        let email = errors.check("email", Email::parse(&self.email));
+        let name = errors.check("name", UserName::parse(self.name));
+        let email = errors.check("email", Email::parse(self.email));
         let password = errors.check(
             "password",
             NewPassword::parse(self.password.clone(), email.as_ref()),
         );
-        if password.is_some() && self.password.expose() != self.password_confirm.expose() {
-            errors.add("password_confirm", "The two passwords do not match.");
+        if let Some(confirm) = self.password_confirm {
+            if password.is_some() && self.password.expose() != confirm.expose() {
+                errors.add("password_confirm", "The two passwords do not match.");
+            }
         }
         ensure_valid(errors)?;
         match (name, email, password) {
@@ -54,13 +71,26 @@ impl SignUpForm {
                 email,
                 password,
                 role,
-                active: true,
-                logs_in: true,
+                active,
+                logs_in,
             }),
             _ => Err(AccountError::App(AppError::internal(
                 "validation passed without values",
             ))),
         }
+    }
+}
+
+impl SignUpForm {
+    /// A self-service or first-admin account: active, and logged in at once.
+    pub fn validate(&self, role: Role) -> Result<NewAccount, AccountError> {
+        let fields = AccountFields {
+            name: &self.name,
+            email: &self.email,
+            password: &self.password,
+            password_confirm: Some(&self.password_confirm),
+        };
+        fields.validate(role, true, true)
     }
 }
 

@@ -138,3 +138,54 @@ on_both_backends! {
         assert_eq!(admin.get("/admin/users/not-a-number").await.status(), StatusCode::NOT_FOUND);
     }
 }
+
+on_both_backends! {
+    async fn an_admin_creates_an_account_that_can_log_in(app: TestApp) {
+        let admin = app.admin_browser().await;
+        assert_eq!(admin.get("/admin/users/new").await.status(), StatusCode::OK);
+        let response = admin
+            .submit("/admin/users/new", &[("name", "Grace Hopper"), ("email", "Grace@Example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let page = location(&response);
+        assert!(regex::Regex::new(r"^/admin/users/\d+$").unwrap().is_match(&page), "{page}");
+        let (_, html) = admin.get_text(&page).await;
+        assert!(html.contains("Created the account grace@example.com."));
+        assert!(html.contains("<h1>Grace Hopper</h1>") && html.contains("<dd>admin</dd>"));
+        assert_eq!(app.browser().login("grace@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        let row = app.audit_rows().await.into_iter().find(|r| r.0 == "admin_create_user").unwrap();
+        assert_eq!((row.2.as_deref(), row.3.as_deref()), (Some("grace@example.com"), Some("role: admin, active: true")));
+    }
+
+    async fn a_new_account_left_inactive_cannot_log_in(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let response = admin.submit("/admin/users/new", &[("name", "Dormant"), ("email", "dormant@example.com"), ("password", PASSWORD), ("role", "user")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.browser().login("dormant@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn the_new_user_form_shows_each_error_and_keeps_the_values(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let response = admin
+            .submit("/admin/users/new", &[("name", "Grace"), ("email", "nope"), ("password", "short"), ("role", "root"), ("active", "on")])
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        for message in ["Enter an email address like name@example.com.", "Use at least 8 characters.", "Choose user or admin."] {
+            assert!(html.contains(message), "{message}");
+        }
+        assert!(html.contains(r#"value="Grace""#) && html.contains(r#"value="nope""#) && html.contains(r#"value="on" checked"#));
+        let taken = admin.submit("/admin/users/new", &[("name", "Again"), ("email", "ROOT@example.com"), ("password", PASSWORD), ("role", "user")]).await;
+        assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(taken.text().await.unwrap().contains("An account with this email already exists."));
+        assert_eq!(app.count_users().await, 1);
+    }
+
+    async fn a_non_admin_cannot_create_accounts(app: TestApp) {
+        app.admin_browser().await;
+        let member = app.signed_up_browser("Ada", "ada@example.com").await;
+        let response = member.submit("/admin/users/new", &[("name", "Sneaky"), ("email", "sneaky@example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count_users().await, 2);
+    }
+}

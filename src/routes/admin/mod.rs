@@ -1,6 +1,7 @@
 //! The admin area. Every handler here takes an [`AdminUser`](crate::auth::AdminUser), the
 //! one guard that checks the role against the database on each request.
 
+mod new_user;
 mod users;
 
 use actix_web::{HttpResponse, get, web};
@@ -9,7 +10,12 @@ use crate::auth::AdminUser;
 use crate::web::see_other;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index).service(users::list).service(users::show);
+    // `/admin/users/new` before `/admin/users/{id}`, which would claim "new" as an id.
+    cfg.service(index)
+        .service(users::list)
+        .service(new_user::show)
+        .service(new_user::submit)
+        .service(users::show);
 }
 
 #[get("/admin")]
