@@ -18,6 +18,7 @@ pub mod action {
     pub const CLI_CREATE_ADMIN: &str = "cli_create_admin";
     pub const ADMIN_DENIED: &str = "admin_denied";
     pub const ADMIN_CREATE_USER: &str = "admin_create_user";
+    pub const ADMIN_UPDATE_USER: &str = "admin_update_user";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

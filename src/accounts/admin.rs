@@ -28,7 +28,12 @@ use serde::Deserialize;
 use super::AccountError;
 use super::registration::{AccountFields, NewAccount, create_account};
 use crate::audit::{AuditEntry, Outcome, action};
-use crate::domain::{Role, SecretString};
+use diesel::Connection;
+
+use super::ensure_valid;
+use crate::db::{sessions, users};
+use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
+use crate::errors::AppError;
 use crate::state::AppState;
 use crate::web::FormErrors;
 
@@ -45,9 +50,7 @@ pub struct NewUserForm {
 
 impl NewUserForm {
     pub fn is_active(&self) -> bool {
-        self.active
-            .as_deref()
-            .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+        crate::web::is_checked(&self.active)
     }
 
     fn validate(&self) -> Result<NewAccount, AccountError> {
@@ -104,5 +107,165 @@ impl AdminPowers {
             },
         )
         .await
+    }
+}
+
+/// The admin's edit form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditUserForm {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub active: Option<String>,
+    pub new_password: SecretString,
+}
+
+impl EditUserForm {
+    pub fn is_active(&self) -> bool {
+        crate::web::is_checked(&self.active)
+    }
+}
+
+/// A checked edit.
+struct Edit {
+    name: UserName,
+    email: Email,
+    role: Role,
+    active: bool,
+    new_password: Option<NewPassword>,
+}
+
+const LAST_ADMIN: &str = "This is the last active admin; make another account an admin first.";
+
+impl AdminPowers {
+    fn check_edit(&self, id: i64, form: &EditUserForm) -> Result<Edit, AccountError> {
+        let mut errors = FormErrors::default();
+        let name = errors.check("name", UserName::parse(&form.name));
+        let email = errors.check("email", Email::parse(&form.email));
+        let role = errors.check("role", Role::parse(&form.role));
+        let new_password = match form.new_password.expose() {
+            "" => None,
+            _ => errors.check(
+                "new_password",
+                NewPassword::parse(form.new_password.clone(), email.as_ref()),
+            ),
+        };
+        if id == self.admin.id {
+            if role.is_some_and(|r| r != Role::Admin) {
+                errors.add(
+                    "role",
+                    "You cannot remove your own admin role; ask another admin.",
+                );
+            }
+            if !form.is_active() {
+                errors.add(
+                    "active",
+                    "You cannot disable your own account; ask another admin.",
+                );
+            }
+        }
+        ensure_valid(errors)?;
+        match (name, email, role) {
+            (Some(name), Some(email), Some(role)) => Ok(Edit {
+                name,
+                email,
+                role,
+                active: form.is_active(),
+                new_password,
+            }),
+            _ => Err(AccountError::App(AppError::internal(
+                "validation passed without values",
+            ))),
+        }
+    }
+
+    /// Changes an account. Never leaves the site without an active admin; a disable, a role
+    /// change or a new password ends all of that user's sessions at once.
+    pub async fn update_user(
+        &self,
+        state: &AppState,
+        id: i64,
+        form: &EditUserForm,
+        ip: impl ToString,
+    ) -> Result<User, AccountError> {
+        let edit = self.check_edit(id, form)?;
+        let hash = match &edit.new_password {
+            Some(password) => Some(state.hasher.hash(password).await?),
+            None => None,
+        };
+        let now = state.clock.now();
+        let (admin, ip) = (self.admin.clone(), ip.to_string());
+        state
+            .db
+            .run(move |conn| {
+                Ok(conn.transaction(|conn| {
+                    users::lock_admin_changes(conn, id)?;
+                    let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    let changes = users::AdminChanges {
+                        name: edit.name.as_str(),
+                        email: edit.email.as_str(),
+                        role: edit.role.as_str(),
+                        active: edit.active,
+                        password_hash: hash.as_deref(),
+                    };
+                    users::apply_admin_changes(conn, id, &changes, now)?;
+                    let was_active_admin = before.active && before.is_admin();
+                    if was_active_admin
+                        && !(edit.active && edit.role == Role::Admin)
+                        && !users::active_admin_exists(conn)?
+                    {
+                        let field = if edit.active { "role" } else { "active" };
+                        return Err(AccountError::Invalid(FormErrors::single(field, LAST_ADMIN)));
+                    }
+                    let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    let ends_sessions = before.role != after.role
+                        || (before.active && !after.active)
+                        || hash.is_some();
+                    let ended = if ends_sessions {
+                        sessions::delete_for_user(conn, id, None)?
+                    } else {
+                        0
+                    };
+                    let mut detail = describe_changes(&before, &after, hash.is_some());
+                    if ended > 0 {
+                        detail.push_str(&format!("; sessions ended: {ended}"));
+                    }
+                    AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
+                        .by(&admin)
+                        .on(&before)
+                        .from(&ip)
+                        .detail(detail)
+                        .write(conn, now)?;
+                    Ok(after)
+                }))
+            })
+            .await?
+    }
+}
+
+/// `name: Ada → Ada King; role: user → admin; password: changed`; never a password or hash.
+fn describe_changes(before: &User, after: &User, password_changed: bool) -> String {
+    let mut changes = Vec::new();
+    let mut compare = |field: &str, old: String, new: String| {
+        if old != new {
+            changes.push(format!("{field}: {old} → {new}"));
+        }
+    };
+    compare("name", before.name.clone(), after.name.clone());
+    compare("email", before.email.clone(), after.email.clone());
+    compare("role", before.role.clone(), after.role.clone());
+    compare(
+        "active",
+        before.active.to_string(),
+        after.active.to_string(),
+    );
+    if password_changed {
+        changes.push("password: changed".into());
+    }
+    if changes.is_empty() {
+        "no changes".into()
+    } else {
+        changes.join("; ")
     }
 }

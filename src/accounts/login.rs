@@ -21,9 +21,7 @@ pub struct LoginForm {
 
 impl LoginForm {
     pub fn remember(&self) -> bool {
-        self.remember
-            .as_deref()
-            .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+        crate::web::is_checked(&self.remember)
     }
 }
 

@@ -72,3 +72,50 @@ pub fn active_admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// What an admin may change on an account.
+pub struct AdminChanges<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub active: bool,
+    pub password_hash: Option<&'a str>,
+}
+
+pub fn apply_admin_changes(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &AdminChanges<'_>,
+    now: i64,
+) -> QueryResult<usize> {
+    let target = users::table.find(id);
+    let updated = diesel::update(target)
+        .set((
+            users::name.eq(changes.name),
+            users::email.eq(changes.email),
+            users::role.eq(changes.role),
+            users::active.eq(changes.active),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let Some(hash) = changes.password_hash {
+        set_password_hash(conn, id, hash, now)?;
+    }
+    Ok(updated)
+}
+
+/// Serialises changes to admin accounts, so that two admins demoting each other at once
+/// cannot leave none. Call first thing inside a transaction.
+pub fn lock_admin_changes(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    match conn {
+        // Held until the transaction ends.
+        DbConnection::Postgres(_) => diesel::sql_query("SELECT pg_advisory_xact_lock(7271650002)")
+            .execute(conn)
+            .map(drop),
+        // A write as the first statement takes SQLite's write lock for the whole transaction.
+        DbConnection::Sqlite(_) => diesel::update(users::table.find(id))
+            .set(users::updated_at.eq(users::updated_at))
+            .execute(conn)
+            .map(drop),
+    }
+}

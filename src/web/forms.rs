@@ -1,5 +1,12 @@
 //! Field-level form errors, shown next to each field and in the summary at the top.
 
+/// Whether an HTML checkbox was ticked: browsers send its `value` (default `on`) or nothing.
+pub fn is_checked(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct FormErrors {
     errors: Vec<FieldError>,
@@ -55,6 +62,13 @@ impl FormErrors {
 #[cfg(test)]
 mod tests {
     use super::FormErrors;
+
+    #[test]
+    fn a_checkbox_is_ticked_only_when_sent_with_a_value() {
+        assert!(super::is_checked(&Some("on".into())));
+        assert!(!super::is_checked(&None));
+        assert!(!super::is_checked(&Some("false".into())));
+    }
 
     #[test]
     fn the_first_error_of_a_field_is_kept() {

@@ -10,7 +10,7 @@ pub mod request_context;
 pub mod security_headers;
 
 pub use client_ip::ClientIp;
-pub use forms::FormErrors;
+pub use forms::{FormErrors, is_checked};
 pub use page::{Page, PageContext, render, see_other};
 
 /// Percent-encodes a value for use in a query string.

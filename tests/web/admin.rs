@@ -189,3 +189,118 @@ on_both_backends! {
         assert_eq!(app.count_users().await, 2);
     }
 }
+
+/// The id of the account with this email, from the admin list.
+async fn user_id(admin: &Browser, email: &str) -> String {
+    let (_, html) = admin
+        .get_text(&format!("/admin/users?q={}", email.replace('@', "%40")))
+        .await;
+    regex::Regex::new(r#"/admin/users/(\d+)""#)
+        .unwrap()
+        .captures(&html)
+        .expect("listed")[1]
+        .to_string()
+}
+
+async fn edit(admin: &Browser, id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    admin
+        .submit(&format!("/admin/users/{id}/edit"), fields)
+        .await
+}
+
+on_both_backends! {
+    async fn an_admin_edits_an_account_and_the_audit_shows_before_and_after(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        let (status, form) = admin.get_text(&format!("/admin/users/{id}/edit")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(form.contains(r#"value="Ada""#) && form.contains(r#"value="on" checked"#));
+        let response = edit(&admin, &id, &[("name", "Ada King"), ("email", "ada@example.com"), ("role", "user"), ("active", "on")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), format!("/admin/users/{id}"));
+        let (_, page) = admin.get_text(&format!("/admin/users/{id}")).await;
+        assert!(page.contains("Saved the account ada@example.com.") && page.contains("<h1>Ada King</h1>"));
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::OK, "a rename leaves sessions alone");
+        let row = app.audit_rows().await.into_iter().rfind(|r| r.0 == "admin_update_user").unwrap();
+        assert_eq!(row.3.as_deref(), Some("name: Ada → Ada King"));
+    }
+
+    async fn disabling_an_account_ends_its_sessions_at_once(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        let response = edit(&admin, &id, &[("name", "Ada"), ("email", "ada@example.com"), ("role", "user")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        let row = app.audit_rows().await.into_iter().rfind(|r| r.0 == "admin_update_user").unwrap();
+        assert_eq!(row.3.as_deref(), Some("active: true → false; sessions ended: 1"));
+    }
+
+    async fn a_role_change_or_a_new_password_ends_the_accounts_sessions(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        edit(&admin, &id, &[("name", "Ada"), ("email", "ada@example.com"), ("role", "admin"), ("active", "on")]).await;
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::SEE_OTHER, "promotion logs out");
+        let ada = app.browser();
+        ada.login("ada@example.com", PASSWORD).await;
+        assert_eq!(ada.get("/admin/users").await.status(), StatusCode::OK);
+        let response = edit(&admin, &id, &[("name", "Ada"), ("email", "ada@example.com"), ("role", "admin"), ("active", "on"), ("new_password", "set by the admin today")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::SEE_OTHER, "a new password logs out");
+        assert_eq!(app.browser().login("ada@example.com", "set by the admin today").await.status(), StatusCode::SEE_OTHER);
+        let rows = app.audit_rows().await;
+        let details: Vec<_> = rows.iter().filter(|r| r.0 == "admin_update_user").map(|r| r.3.clone().unwrap()).collect();
+        assert_eq!(details, ["role: user → admin; sessions ended: 1", "password: changed; sessions ended: 1"]);
+        assert!(!format!("{rows:?}").contains("set by the admin today"));
+    }
+
+    async fn an_admin_cannot_lock_themselves_out(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let id = user_id(&admin, "root@example.com").await;
+        let demote = edit(&admin, &id, &[("name", "Root"), ("email", "root@example.com"), ("role", "user"), ("active", "on")]).await;
+        assert_eq!(demote.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(demote.text().await.unwrap().contains("You cannot remove your own admin role"));
+        let disable = edit(&admin, &id, &[("name", "Root"), ("email", "root@example.com"), ("role", "admin")]).await;
+        assert_eq!(disable.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(disable.text().await.unwrap().contains("You cannot disable your own account"));
+        assert_eq!(admin.get("/admin/users").await.status(), StatusCode::OK);
+    }
+
+    async fn two_admins_demoting_each_other_at_once_leave_one_admin(app: TestApp) {
+        let root = app.admin_browser().await;
+        root.submit("/admin/users/new", &[("name", "Grace"), ("email", "grace@example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")]).await;
+        let grace = app.browser();
+        grace.login("grace@example.com", PASSWORD).await;
+        let (root_id, grace_id) = (user_id(&root, "root@example.com").await, user_id(&root, "grace@example.com").await);
+        let (a, b) = tokio::join!(
+            edit(&root, &grace_id, &[("name", "Grace"), ("email", "grace@example.com"), ("role", "user"), ("active", "on")]),
+            edit(&grace, &root_id, &[("name", "Root"), ("email", "root@example.com"), ("role", "user"), ("active", "on")]),
+        );
+        let statuses = [a.status(), b.status()];
+        assert!(statuses.iter().all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::FORBIDDEN), "{statuses:?}");
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        let admins: i64 = app.query(|c| users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)).count().get_result(c)).await;
+        assert_eq!(admins, 1, "{statuses:?}");
+    }
+
+    async fn an_edit_with_bad_values_is_refused_with_field_errors(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        let response = edit(&admin, &id, &[("name", ""), ("email", "root@example.com"), ("role", "owner"), ("active", "on"), ("new_password", "short")]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap();
+        for message in ["Enter your name.", "Choose user or admin.", "Use at least 8 characters."] {
+            assert!(html.contains(message), "{message}");
+        }
+        let taken = edit(&admin, &id, &[("name", "Ada"), ("email", "ROOT@example.com"), ("role", "user"), ("active", "on")]).await;
+        assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(taken.text().await.unwrap().contains("An account with this email already exists."));
+        assert_eq!(admin.get("/admin/users/999999/edit").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(edit(&admin, "999999", &[("name", "X"), ("email", "x@example.com"), ("role", "user")]).await.status(), StatusCode::NOT_FOUND);
+    }
+}

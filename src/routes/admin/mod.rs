@@ -1,6 +1,7 @@
 //! The admin area. Every handler here takes an [`AdminUser`](crate::auth::AdminUser), the
 //! one guard that checks the role against the database on each request.
 
+mod edit_user;
 mod new_user;
 mod users;
 
@@ -15,7 +16,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::list)
         .service(new_user::show)
         .service(new_user::submit)
-        .service(users::show);
+        .service(users::show)
+        .service(edit_user::show)
+        .service(edit_user::submit);
 }
 
 #[get("/admin")]
