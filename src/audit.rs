@@ -19,6 +19,7 @@ pub mod action {
     pub const ADMIN_DENIED: &str = "admin_denied";
     pub const ADMIN_CREATE_USER: &str = "admin_create_user";
     pub const ADMIN_UPDATE_USER: &str = "admin_update_user";
+    pub const ADMIN_DELETE_USER: &str = "admin_delete_user";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

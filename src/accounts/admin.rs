@@ -269,3 +269,49 @@ fn describe_changes(before: &User, after: &User, password_changed: bool) -> Stri
         changes.join("; ")
     }
 }
+
+impl AdminPowers {
+    /// Deletes an account: never the admin's own, never the last active admin.
+    pub async fn delete_user(
+        &self,
+        state: &AppState,
+        id: i64,
+        ip: impl ToString,
+    ) -> Result<User, AccountError> {
+        if id == self.admin.id {
+            return Err(AccountError::Invalid(FormErrors::single(
+                "confirm",
+                "You cannot delete your own account here; ask another admin.",
+            )));
+        }
+        let now = state.clock.now();
+        let (admin, ip) = (self.admin.clone(), ip.to_string());
+        state
+            .db
+            .run(move |conn| {
+                Ok(conn.transaction(|conn| {
+                    users::lock_admin_changes(conn, id)?;
+                    let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    users::delete(conn, id)?;
+                    if user.active && user.is_admin() && !users::active_admin_exists(conn)? {
+                        return Err(AccountError::Invalid(FormErrors::single(
+                            "confirm", LAST_ADMIN,
+                        )));
+                    }
+                    AuditEntry::new(action::ADMIN_DELETE_USER, Outcome::Success)
+                        .by(&admin)
+                        .on(&user)
+                        .from(&ip)
+                        .detail(format!(
+                            "deleted {} ({}, {})",
+                            user.email,
+                            user.role,
+                            if user.active { "active" } else { "disabled" }
+                        ))
+                        .write(conn, now)?;
+                    Ok(user)
+                }))
+            })
+            .await?
+    }
+}

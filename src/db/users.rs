@@ -119,3 +119,8 @@ pub fn lock_admin_changes(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
             .map(drop),
     }
 }
+
+/// Deletes an account; its sessions and tokens go with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id)).execute(conn)
+}

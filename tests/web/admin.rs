@@ -304,3 +304,54 @@ on_both_backends! {
         assert_eq!(edit(&admin, "999999", &[("name", "X"), ("email", "x@example.com"), ("role", "user")]).await.status(), StatusCode::NOT_FOUND);
     }
 }
+
+on_both_backends! {
+    async fn an_admin_deletes_an_account_after_a_confirmation_page(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        let (status, confirm) = admin.get_text(&format!("/admin/users/{id}/delete")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(confirm.contains("Delete this account?") && confirm.contains("ada@example.com"));
+        assert_eq!(app.count_users().await, 2, "the confirmation page changes nothing");
+        let response = admin.submit(&format!("/admin/users/{id}/delete"), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/admin/users");
+        let (_, list) = admin.get_text("/admin/users").await;
+        assert!(list.contains("Deleted the account ada@example.com."));
+        assert_eq!(app.count_users().await, 1);
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::SEE_OTHER, "their session is gone");
+        assert_eq!(admin.get(&format!("/admin/users/{id}")).await.status(), StatusCode::NOT_FOUND);
+        let row = app.audit_rows().await.into_iter().rfind(|r| r.0 == "admin_delete_user").unwrap();
+        assert_eq!((row.2.as_deref(), row.3.as_deref()), (Some("ada@example.com"), Some("deleted ada@example.com (user, active)")));
+    }
+
+    async fn an_admin_cannot_delete_themselves_and_a_missing_account_is_404(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let id = user_id(&admin, "root@example.com").await;
+        let response = admin.submit(&format!("/admin/users/{id}/delete"), &[]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(response.text().await.unwrap().contains("You cannot delete your own account here"));
+        assert_eq!(app.count_users().await, 1);
+        assert_eq!(admin.submit("/admin/users/999999/delete", &[]).await.status(), StatusCode::NOT_FOUND);
+        let member = app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(member.submit(&format!("/admin/users/{id}/delete"), &[]).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count_users().await, 2);
+    }
+
+    async fn two_admins_deleting_each_other_at_once_leave_one_admin(app: TestApp) {
+        let root = app.admin_browser().await;
+        root.submit("/admin/users/new", &[("name", "Grace"), ("email", "grace@example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")]).await;
+        let grace = app.browser();
+        grace.login("grace@example.com", PASSWORD).await;
+        let (root_id, grace_id) = (user_id(&root, "root@example.com").await, user_id(&root, "grace@example.com").await);
+        let (grace_path, root_path) = (format!("/admin/users/{grace_id}/delete"), format!("/admin/users/{root_id}/delete"));
+        let (a, b) = tokio::join!(root.submit(&grace_path, &[]), grace.submit(&root_path, &[]));
+        let statuses = [a.status(), b.status()];
+        assert!(statuses.iter().all(|s| s.is_redirection() || s.is_client_error()), "{statuses:?}");
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        let admins: i64 = app.query(|c| users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)).count().get_result(c)).await;
+        assert_eq!(admins, 1, "{statuses:?}");
+    }
+}

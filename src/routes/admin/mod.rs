@@ -1,6 +1,7 @@
 //! The admin area. Every handler here takes an [`AdminUser`](crate::auth::AdminUser), the
 //! one guard that checks the role against the database on each request.
 
+mod delete_user;
 mod edit_user;
 mod new_user;
 mod users;
@@ -18,7 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new_user::submit)
         .service(users::show)
         .service(edit_user::show)
-        .service(edit_user::submit);
+        .service(edit_user::submit)
+        .service(delete_user::show)
+        .service(delete_user::submit);
 }
 
 #[get("/admin")]
