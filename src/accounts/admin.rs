@@ -31,7 +31,7 @@ use crate::audit::{AuditEntry, Outcome, action};
 use diesel::Connection;
 
 use super::ensure_valid;
-use crate::db::{sessions, users};
+use crate::db::{DbConnection, sessions, users};
 use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -200,8 +200,7 @@ impl AdminPowers {
             .db
             .run(move |conn| {
                 Ok(conn.transaction(|conn| {
-                    users::lock_admin_changes(conn, id)?;
-                    let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    let before = lock_and_load(conn, id)?;
                     let changes = users::AdminChanges {
                         name: edit.name.as_str(),
                         email: edit.email.as_str(),
@@ -210,13 +209,14 @@ impl AdminPowers {
                         password_hash: hash.as_deref(),
                     };
                     users::apply_admin_changes(conn, id, &changes, now)?;
-                    let was_active_admin = before.active && before.is_admin();
-                    if was_active_admin
+                    if before.active
+                        && before.is_admin()
                         && !(edit.active && edit.role == Role::Admin)
-                        && !users::active_admin_exists(conn)?
                     {
-                        let field = if edit.active { "role" } else { "active" };
-                        return Err(AccountError::Invalid(FormErrors::single(field, LAST_ADMIN)));
+                        ensure_an_active_admin_remains(
+                            conn,
+                            if edit.active { "role" } else { "active" },
+                        )?;
                     }
                     let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
                     let ends_sessions = before.role != after.role
@@ -241,6 +241,25 @@ impl AdminPowers {
                 }))
             })
             .await?
+    }
+}
+
+/// Inside a transaction: takes the admin-change lock, then loads the account (404 if gone).
+fn lock_and_load(conn: &mut DbConnection, id: i64) -> Result<User, AccountError> {
+    users::lock_admin_changes(conn, id)?;
+    Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?)
+}
+
+/// Inside the transaction that made a change: refuses it (so it rolls back) when no active
+/// admin would be left.
+fn ensure_an_active_admin_remains(
+    conn: &mut DbConnection,
+    field: &'static str,
+) -> Result<(), AccountError> {
+    if users::active_admin_exists(conn)? {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(FormErrors::single(field, LAST_ADMIN)))
     }
 }
 
