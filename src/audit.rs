@@ -20,6 +20,9 @@ pub mod action {
     pub const ADMIN_CREATE_USER: &str = "admin_create_user";
     pub const ADMIN_UPDATE_USER: &str = "admin_update_user";
     pub const ADMIN_DELETE_USER: &str = "admin_delete_user";
+    pub const ADMIN_BULK_DISABLE: &str = "admin_bulk_disable";
+    pub const ADMIN_BULK_ENABLE: &str = "admin_bulk_enable";
+    pub const ADMIN_BULK_DELETE: &str = "admin_bulk_delete";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

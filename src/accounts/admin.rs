@@ -244,6 +244,12 @@ impl AdminPowers {
     }
 }
 
+/// What the audit keeps of a deleted account.
+fn deletion_detail(user: &User) -> String {
+    let status = if user.active { "active" } else { "disabled" };
+    format!("deleted {} ({}, {status})", user.email, user.role)
+}
+
 /// Inside a transaction: takes the admin-change lock, then loads the account (404 if gone).
 fn lock_and_load(conn: &mut DbConnection, id: i64) -> Result<User, AccountError> {
     users::lock_admin_changes(conn, id)?;
@@ -321,16 +327,212 @@ impl AdminPowers {
                         .by(&admin)
                         .on(&user)
                         .from(&ip)
-                        .detail(format!(
-                            "deleted {} ({}, {})",
-                            user.email,
-                            user.role,
-                            if user.active { "active" } else { "disabled" }
-                        ))
+                        .detail(deletion_detail(&user))
                         .write(conn, now)?;
                     Ok(user)
                 }))
             })
             .await?
+    }
+}
+
+/// What can be done to many selected accounts at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    Disable,
+    Enable,
+    Delete,
+}
+
+impl BulkAction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "disable" => Some(Self::Disable),
+            "enable" => Some(Self::Enable),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Enable => "enable",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Disable => "Disabled",
+            Self::Enable => "Enabled",
+            Self::Delete => "Deleted",
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Self::Disable => action::ADMIN_BULK_DISABLE,
+            Self::Enable => action::ADMIN_BULK_ENABLE,
+            Self::Delete => action::ADMIN_BULK_DELETE,
+        }
+    }
+}
+
+/// Which selected accounts an action changes, and why the others stay as they are.
+#[derive(Debug, Default)]
+pub struct BulkPlan {
+    pub changing: Vec<User>,
+    pub unchanged: Vec<(User, &'static str)>,
+}
+
+impl BulkPlan {
+    /// Pure: decided from the accounts as loaded.
+    pub fn new(admin_id: i64, action: BulkAction, accounts: Vec<User>) -> Self {
+        let mut plan = Self::default();
+        for user in accounts {
+            let reason = match action {
+                _ if user.id == admin_id && action != BulkAction::Enable => {
+                    Some("your own account")
+                }
+                BulkAction::Disable if !user.active => Some("already disabled"),
+                BulkAction::Enable if user.active => Some("already active"),
+                _ => None,
+            };
+            match reason {
+                Some(reason) => plan.unchanged.push((user, reason)),
+                None => plan.changing.push(user),
+            }
+        }
+        plan
+    }
+}
+
+impl AdminPowers {
+    /// What `action` would do to the selected accounts, for the confirmation page.
+    pub async fn plan_bulk(
+        &self,
+        state: &AppState,
+        action: BulkAction,
+        ids: Vec<i64>,
+    ) -> Result<BulkPlan, AppError> {
+        let admin_id = self.admin.id;
+        state
+            .db
+            .run(move |conn| {
+                Ok(BulkPlan::new(
+                    admin_id,
+                    action,
+                    users::find_many(conn, &ids)?,
+                ))
+            })
+            .await
+    }
+
+    /// Applies `action` to the selected accounts in one transaction, re-planned on fresh
+    /// rows: one audit row per account changed; disabled or deleted accounts lose their
+    /// sessions; refused as a whole if no active admin would be left.
+    pub async fn apply_bulk(
+        &self,
+        state: &AppState,
+        action: BulkAction,
+        ids: Vec<i64>,
+        ip: impl ToString,
+    ) -> Result<Vec<User>, AccountError> {
+        let now = state.clock.now();
+        let (admin, ip) = (self.admin.clone(), ip.to_string());
+        state
+            .db
+            .run(move |conn| {
+                Ok(conn.transaction(|conn| {
+                    users::lock_admin_changes(conn, admin.id)?;
+                    let plan = BulkPlan::new(admin.id, action, users::find_many(conn, &ids)?);
+                    let mut removed_an_admin = false;
+                    for user in &plan.changing {
+                        removed_an_admin |=
+                            user.active && user.is_admin() && action != BulkAction::Enable;
+                        let detail = match action {
+                            BulkAction::Enable => {
+                                users::set_active(conn, user.id, true, now)?;
+                                "active: false → true".to_string()
+                            }
+                            BulkAction::Disable => {
+                                users::set_active(conn, user.id, false, now)?;
+                                let ended = sessions::delete_for_user(conn, user.id, None)?;
+                                format!("active: true → false; sessions ended: {ended}")
+                            }
+                            BulkAction::Delete => {
+                                users::delete(conn, user.id)?;
+                                deletion_detail(user)
+                            }
+                        };
+                        AuditEntry::new(action.audit_action(), Outcome::Success)
+                            .by(&admin)
+                            .on(user)
+                            .from(&ip)
+                            .detail(detail)
+                            .write(conn, now)?;
+                    }
+                    if removed_an_admin {
+                        ensure_an_active_admin_remains(conn, "action")?;
+                    }
+                    Ok(plan.changing)
+                }))
+            })
+            .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: i64, role: &str, active: bool) -> User {
+        User {
+            id,
+            email: format!("u{id}@example.com"),
+            name: format!("U{id}"),
+            password_hash: String::new(),
+            role: role.into(),
+            active,
+            email_verified_at: None,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn a_bulk_plan_skips_the_admin_and_accounts_already_in_that_state() {
+        let accounts = || {
+            vec![
+                user(1, "admin", true),
+                user(2, "user", true),
+                user(3, "user", false),
+            ]
+        };
+        let disable = BulkPlan::new(1, BulkAction::Disable, accounts());
+        assert_eq!(
+            disable.changing.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [2]
+        );
+        assert_eq!(
+            disable
+                .unchanged
+                .iter()
+                .map(|(u, why)| (u.id, *why))
+                .collect::<Vec<_>>(),
+            [(1, "your own account"), (3, "already disabled")]
+        );
+        let enable = BulkPlan::new(1, BulkAction::Enable, accounts());
+        assert_eq!(
+            enable.changing.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [3]
+        );
+        let delete = BulkPlan::new(1, BulkAction::Delete, accounts());
+        assert_eq!(
+            delete.changing.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [2, 3]
+        );
     }
 }

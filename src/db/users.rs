@@ -124,3 +124,18 @@ pub fn lock_admin_changes(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(users::table.find(id)).execute(conn)
 }
+
+/// The accounts with these ids (missing ids are skipped), by email.
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .order(users::email.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+pub fn set_active(conn: &mut DbConnection, id: i64, active: bool, now: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::active.eq(active), users::updated_at.eq(now)))
+        .execute(conn)
+}

@@ -355,3 +355,99 @@ on_both_backends! {
         assert_eq!(admins, 1, "{statuses:?}");
     }
 }
+
+async fn bulk(admin: &Browser, action: &str, ids: &[String], confirm: bool) -> reqwest::Response {
+    let mut fields: Vec<(&str, &str)> = vec![("action", action)];
+    fields.extend(ids.iter().map(|id| ("ids", id.as_str())));
+    if confirm {
+        fields.push(("confirm", "yes"));
+    }
+    admin.submit("/admin/users/bulk", &fields).await
+}
+
+/// The emails in one list of the bulk confirmation page.
+fn bulk_section(html: &str, heading: &str) -> Vec<String> {
+    let Some(start) = html.find(heading) else {
+        return Vec::new();
+    };
+    let section = &html[start..];
+    let end = section.find("</ul>").unwrap();
+    regex::Regex::new(r"<li>(?:<strong>)?([^<\s]+@example\.com)")
+        .unwrap()
+        .captures_iter(&section[..end])
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+on_both_backends! {
+    async fn bulk_disable_confirms_exactly_which_accounts_change_then_changes_them(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(10).await;
+        let three = app.browser();
+        three.login(&user(3), PASSWORD).await;
+        let mut ids = Vec::new();
+        for email in [user(1), user(2), user(3), user(7), "root@example.com".to_string()] {
+            ids.push(user_id(&admin, &email).await);
+        }
+        let review = bulk(&admin, "disable", &ids, false).await;
+        assert_eq!(review.status(), StatusCode::OK);
+        let html = review.text().await.unwrap();
+        assert_eq!(bulk_section(&html, "will change"), [user(1), user(2), user(3)]);
+        assert_eq!(bulk_section(&html, "will not change"), ["root@example.com".to_string(), user(7)]);
+        assert!(html.contains("(your own account)") && html.contains("(already disabled)"));
+        assert!(html.contains("Disable 3 accounts"));
+        assert_eq!(app.audit_rows().await.iter().filter(|r| r.0.starts_with("admin_bulk")).count(), 0, "reviewing changes nothing");
+
+        let done = bulk(&admin, "disable", &ids, true).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let (_, list) = admin.get_text("/admin/users?status=disabled&sort=email").await;
+        assert!(list.contains("Disabled 3 accounts."));
+        assert_eq!(listed_emails(&list), [user(1), user(2), user(3), user(7)]);
+        assert_eq!(three.get("/profile").await.status(), StatusCode::SEE_OTHER, "a disabled account's session ends at once");
+        let rows: Vec<_> = app.audit_rows().await.into_iter().filter(|r| r.0 == "admin_bulk_disable").collect();
+        assert_eq!(rows.iter().map(|r| r.2.clone().unwrap()).collect::<Vec<_>>(), [user(1), user(2), user(3)]);
+        assert_eq!(rows[2].3.as_deref(), Some("active: true → false; sessions ended: 1"));
+    }
+
+    async fn bulk_enable_and_delete_change_only_what_they_should(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(14).await;
+        let ids = vec![user_id(&admin, &user(7)).await, user_id(&admin, &user(8)).await];
+        assert_eq!(bulk(&admin, "enable", &ids, true).await.status(), StatusCode::SEE_OTHER);
+        let (_, list) = admin.get_text("/admin/users").await;
+        assert!(list.contains("Enabled 1 account."), "user008 was already active");
+        assert_eq!(bulk(&admin, "delete", &ids, true).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count_users().await, 13);
+        let deleted: Vec<_> = app.audit_rows().await.into_iter().filter(|r| r.0 == "admin_bulk_delete").map(|r| r.3.unwrap()).collect();
+        assert_eq!(deleted, ["deleted user007@example.com (user, active)", "deleted user008@example.com (user, active)"]);
+    }
+
+    async fn bulk_requests_with_nothing_selected_or_bad_values_are_refused(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let empty = bulk(&admin, "disable", &[], false).await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.text().await.unwrap().contains("Select at least one account first."));
+        let bad_action = bulk(&admin, "explode", &["1".into()], true).await;
+        assert_eq!(bad_action.status(), StatusCode::BAD_REQUEST);
+        assert!(bad_action.text().await.unwrap().contains("Choose an action"));
+        assert_eq!(bulk(&admin, "disable", &["one".into()], true).await.status(), StatusCode::BAD_REQUEST);
+        let member = app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(bulk(&member, "delete", &["1".into()], true).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count_users().await, 2);
+    }
+
+    async fn two_admins_bulk_disabling_each_other_at_once_leave_one_admin(app: TestApp) {
+        let root = app.admin_browser().await;
+        root.submit("/admin/users/new", &[("name", "Grace"), ("email", "grace@example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")]).await;
+        let grace = app.browser();
+        grace.login("grace@example.com", PASSWORD).await;
+        let (root_id, grace_id) = (user_id(&root, "root@example.com").await, user_id(&root, "grace@example.com").await);
+        let (root_ids, grace_ids) = ([grace_id], [root_id]);
+        let (a, b) = tokio::join!(bulk(&root, "disable", &root_ids, true), bulk(&grace, "disable", &grace_ids, true));
+        let statuses = [a.status(), b.status()];
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        let admins: i64 = app.query(|c| users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)).count().get_result(c)).await;
+        assert_eq!(admins, 1, "{statuses:?}");
+    }
+}
