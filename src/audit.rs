@@ -23,6 +23,26 @@ pub mod action {
     pub const ADMIN_BULK_DISABLE: &str = "admin_bulk_disable";
     pub const ADMIN_BULK_ENABLE: &str = "admin_bulk_enable";
     pub const ADMIN_BULK_DELETE: &str = "admin_bulk_delete";
+
+    /// Every action, for the audit page's filter.
+    pub const ALL: &[&str] = &[
+        LOGIN,
+        LOGOUT,
+        REGISTER,
+        PROFILE_UPDATE,
+        PASSWORD_CHANGE,
+        SESSION_REVOKE,
+        SESSIONS_REVOKE_OTHERS,
+        SETUP_ADMIN,
+        CLI_CREATE_ADMIN,
+        ADMIN_DENIED,
+        ADMIN_CREATE_USER,
+        ADMIN_UPDATE_USER,
+        ADMIN_DELETE_USER,
+        ADMIN_BULK_DISABLE,
+        ADMIN_BULK_ENABLE,
+        ADMIN_BULK_DELETE,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

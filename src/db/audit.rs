@@ -29,3 +29,41 @@ pub fn recent_for_user(
         .select(AuditEvent::as_select())
         .load(conn)
 }
+
+/// Filters of the audit page; each is an exact match (emails as recorded, lower-case).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub action: Option<String>,
+}
+
+/// Up to `limit` events older than `before` (newest first), and whether more are older.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<(Vec<AuditEvent>, bool)> {
+    let mut query = audit_events::table.into_boxed::<super::connection::MultiBackend>();
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor.eq(actor.clone()));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(audit_events::target.eq(target.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    let mut rows: Vec<AuditEvent> = query
+        .order(audit_events::id.desc())
+        .limit(limit + 1)
+        .select(AuditEvent::as_select())
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}

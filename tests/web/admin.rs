@@ -451,3 +451,68 @@ on_both_backends! {
         assert_eq!(admins, 1, "{statuses:?}");
     }
 }
+
+/// (time, actor, action, target) of each row on an audit page.
+fn audit_lines(html: &str) -> Vec<(String, String)> {
+    regex::Regex::new(r"<td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>")
+        .unwrap()
+        .captures_iter(html)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
+}
+
+on_both_backends! {
+    async fn the_audit_log_shows_newest_first_and_filters_by_actor_target_and_action(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        ada.logout().await;
+        app.browser().login("ada@example.com", "not her password").await;
+        let id = user_id(&admin, "ada@example.com").await;
+        edit(&admin, &id, &[("name", "Ada King"), ("email", "ada@example.com"), ("role", "user"), ("active", "on")]).await;
+
+        let (status, html) = admin.get_text("/admin/audit").await;
+        assert_eq!(status, StatusCode::OK);
+        let lines = audit_lines(&html);
+        assert_eq!(lines[0], ("root@example.com".to_string(), "admin_update_user".to_string()), "newest first");
+        assert!(html.contains("name: Ada → Ada King"), "an edit shows before → after");
+        let (_, by_actor) = admin.get_text("/admin/audit?actor=ADA%40example.com").await;
+        let actions: Vec<String> = audit_lines(&by_actor).into_iter().map(|l| l.1).collect();
+        assert_eq!(actions, ["logout", "register"]);
+        let (_, by_target) = admin.get_text("/admin/audit?target=ada%40example.com&action=login").await;
+        let lines = audit_lines(&by_target);
+        assert_eq!(lines.len(), 1);
+        assert!(by_target.contains("failure") && by_target.contains("wrong password"));
+        assert!(by_target.contains(r#"<option value="login" selected>"#));
+    }
+
+    async fn the_audit_log_pages_by_event_number(app: TestApp) {
+        use diesel::prelude::*;
+        use gatehouse::db::schema::audit_events as a;
+        let admin = app.admin_browser().await;
+        app.query(|c| {
+            for i in 0..60 {
+                diesel::insert_into(a::table)
+                    .values((a::created_at.eq(1_700_000_000 + i), a::action.eq("login"), a::outcome.eq("failure"), a::target.eq(format!("t{i:02}@example.com"))))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await;
+        let (_, first) = admin.get_text("/admin/audit?action=login").await;
+        assert_eq!(audit_lines(&first).len(), 50);
+        assert!(first.contains("t59@example.com") && !first.contains("t09@example.com"));
+        let older = regex::Regex::new(r#"<a href="(/admin/audit\?action=login&#38;before=\d+)">Older</a>"#).unwrap().captures(&first).expect("an Older link")[1].replace("&#38;", "&");
+        let (_, second) = admin.get_text(&older).await;
+        assert_eq!(audit_lines(&second).len(), 10);
+        assert!(second.contains("t09@example.com") && second.contains("t00@example.com"));
+        assert!(second.contains(r#"<span aria-disabled="true">Older</span>"#) && second.contains(r#"<a href="/admin/audit">Newest</a>"#));
+    }
+
+    async fn bad_audit_filters_are_answered_400(app: TestApp) {
+        let admin = app.admin_browser().await;
+        assert_eq!(admin.get("/admin/audit?action=drop_tables").await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(admin.get("/admin/audit?before=-3").await.status(), StatusCode::BAD_REQUEST);
+        let member = app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(member.get("/admin/audit").await.status(), StatusCode::FORBIDDEN);
+    }
+}

@@ -15,7 +15,7 @@ on_both_backends! {
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let (_, html) = browser.get_text("/profile").await;
-        assert!(html.contains(r#"href="/admin""#), "the new account is an admin");
+        assert!(html.contains(r#"href="/admin/users""#), "the new account is an admin");
         assert_eq!(app.browser().get(&format!("/setup/{token}")).await.status(), StatusCode::NOT_FOUND, "the link works once");
         assert!(app.audit_rows().await.iter().any(|r| r.0 == "setup_admin"));
     }

@@ -1,6 +1,7 @@
 //! The admin area. Every handler here takes an [`AdminUser`](crate::auth::AdminUser), the
 //! one guard that checks the role against the database on each request.
 
+mod audit;
 mod bulk;
 mod delete_user;
 mod edit_user;
@@ -15,6 +16,7 @@ use crate::web::see_other;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/admin/users/new` before `/admin/users/{id}`, which would claim "new" as an id.
     cfg.service(index)
+        .service(audit::list)
         .service(users::list)
         .service(bulk::submit)
         .service(new_user::show)

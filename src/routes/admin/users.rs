@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::audit::EventRow;
 use crate::auth::AdminUser;
-use crate::db::models::{AuditEvent, User};
+use crate::db::models::User;
 use crate::db::user_list::{self, SortColumn, UserFilter, UserOrder};
 use crate::db::{audit, users};
 use crate::domain::Role;
@@ -251,28 +252,6 @@ pub async fn list(
         pager: pager(&params, last_page),
     };
     render(StatusCode::OK, &view)
-}
-
-struct EventRow {
-    time: String,
-    actor: String,
-    action: String,
-    outcome: String,
-    ip: String,
-    detail: String,
-}
-
-impl From<AuditEvent> for EventRow {
-    fn from(event: AuditEvent) -> Self {
-        Self {
-            time: format_time(event.created_at),
-            actor: event.actor.unwrap_or_else(|| "—".into()),
-            action: event.action,
-            outcome: event.outcome,
-            ip: event.ip.unwrap_or_default(),
-            detail: event.detail.unwrap_or_default(),
-        }
-    }
 }
 
 #[derive(Template)]

@@ -1,0 +1,2 @@
+DROP INDEX audit_events_target_label;
+DROP INDEX audit_events_actor_label;
