@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
 
 use crate::accounts::AccountError;
 use crate::accounts::registration::{NewAccount, SignUpForm, create_account};
@@ -12,8 +13,8 @@ use crate::audit::{AuditEntry, Outcome, action};
 use crate::auth::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{RawConfig, Settings};
-use crate::db::{Db, connection};
-use crate::domain::{Role, SecretString};
+use crate::db::{Db, connection, seed};
+use crate::domain::{NewPassword, Role, SecretString};
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -41,6 +42,14 @@ enum Command {
         email: String,
         #[arg(long)]
         name: String,
+    },
+    /// Insert fake users user<i>@example.com (i = 1..N) for benchmarks and demos; re-runs add only missing ones.
+    SeedUsers {
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+        count: i64,
+        /// The password every seeded user gets (one shared bcrypt hash)
+        #[arg(long, default_value = "gatehouse demo password")]
+        password: String,
     },
 }
 
@@ -139,6 +148,7 @@ pub fn run() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, name } => create_admin(&settings, email, name),
+        Command::SeedUsers { count, password } => seed_users(&settings, count, password),
     };
     match result {
         Ok(code) => code,
@@ -207,6 +217,44 @@ fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Res
         }
         Err(error) => Ok(report_refusal(error)),
     }
+}
+
+/// Rows per transaction when seeding.
+const SEED_BATCH: i64 = 50_000;
+
+fn seed_users(settings: &Settings, count: i64, password: String) -> anyhow::Result<ExitCode> {
+    let password = match NewPassword::parse(SecretString::new(password), None) {
+        Ok(password) => password,
+        Err(error) => {
+            eprintln!("gatehouse: --password: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let pool = connection::connect_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    connection::run_migrations(&mut conn)?;
+    let hash = PasswordHasher::new(settings.bcrypt_cost)?.hash_blocking(&password)?;
+    let now = Clock::default().now();
+    let started = std::time::Instant::now();
+    let progress = indicatif::ProgressBar::new(count as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} users  {per_sec}  eta {eta}",
+        )?,
+    );
+    let mut inserted = 0;
+    for first in (1..=count).step_by(SEED_BATCH as usize) {
+        let last = (first + SEED_BATCH - 1).min(count);
+        inserted += conn.transaction(|conn| seed::insert_range(conn, first, last, &hash, now))?;
+        progress.set_position(last as u64);
+    }
+    progress.finish();
+    seed::analyze(&mut conn)?;
+    println!(
+        "Inserted {inserted} users ({} already existed) in {:.1} s",
+        count as usize - inserted,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report_refusal(error: AccountError) -> ExitCode {

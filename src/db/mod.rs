@@ -6,6 +6,7 @@ pub mod audit;
 pub mod connection;
 pub mod models;
 pub mod schema;
+pub mod seed;
 pub mod sessions;
 pub mod tokens;
 pub mod user_list;

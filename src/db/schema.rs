@@ -63,3 +63,22 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, one_time_tokens);
+
+diesel::table! {
+    /// Exact user counts per role and status, kept by triggers (see migration 3).
+    user_counts (role, active) {
+        role -> Text,
+        active -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// PostgreSQL only: exact users per creation day, role and status (see migration 3).
+    user_created_days (role, active, day) {
+        role -> Text,
+        active -> Bool,
+        day -> BigInt,
+        n -> BigInt,
+    }
+}

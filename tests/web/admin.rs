@@ -516,3 +516,82 @@ on_both_backends! {
         assert_eq!(member.get("/admin/audit").await.status(), StatusCode::FORBIDDEN);
     }
 }
+
+/// The "N users · page x of y" line of the list.
+fn count_line(html: &str) -> String {
+    regex::Regex::new(r#"class="count" role="status">([^<]+)<"#)
+        .unwrap()
+        .captures(html)
+        .unwrap()[1]
+        .to_string()
+}
+
+on_both_backends! {
+    async fn the_totals_stay_exact_through_creates_disables_and_deletes(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(20).await;
+        assert_eq!(count_line(&admin.get_text("/admin/users").await.1), "21 users · page 1 of 1");
+        assert_eq!(count_line(&admin.get_text("/admin/users?status=disabled").await.1), "2 users · page 1 of 1");
+        assert_eq!(count_line(&admin.get_text("/admin/users?role=admin&status=active").await.1), "3 users · page 1 of 1");
+        let ids = vec![user_id(&admin, &user(1)).await, user_id(&admin, &user(2)).await];
+        bulk(&admin, "disable", &ids, true).await;
+        assert_eq!(count_line(&admin.get_text("/admin/users?status=disabled").await.1), "4 users · page 1 of 1");
+        bulk(&admin, "enable", &ids[..1], true).await;
+        bulk(&admin, "delete", &ids, true).await;
+        admin.submit("/admin/users/new", &[("name", "New"), ("email", "new@example.com"), ("password", PASSWORD), ("role", "admin"), ("active", "on")]).await;
+        assert_eq!(count_line(&admin.get_text("/admin/users").await.1), "20 users · page 1 of 1");
+        assert_eq!(count_line(&admin.get_text("/admin/users?status=disabled").await.1), "2 users · page 1 of 1");
+        assert_eq!(count_line(&admin.get_text("/admin/users?role=admin").await.1), "4 users · page 1 of 1");
+    }
+
+    async fn a_search_of_one_or_two_characters_still_finds_substrings(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.seed_users(30).await;
+        let (_, html) = admin.get_text("/admin/users?q=7%40&sort=email").await;
+        assert_eq!(listed_emails(&html), [user(7), user(17), user(27)]);
+        let (_, html) = admin.get_text("/admin/users?q=Y2&sort=email").await;
+        assert_eq!(listed_emails(&html), [user(2), user(20), user(21), user(22), user(23), user(24), user(25), user(26), user(27), user(28), user(29)]);
+    }
+
+    async fn a_search_with_very_many_matches_says_so_instead_of_counting_them_all(app: TestApp) {
+        let admin = app.admin_browser().await;
+        let now = app.clock.now();
+        app.query(move |c| gatehouse::db::seed::insert_range(c, 1, 10_050, "$2b$04$abcdefghijklmnopqrstuu", now)).await;
+        let (_, html) = admin.get_text("/admin/users?q=example").await;
+        assert_eq!(count_line(&html), "10,000+ users · page 1 of 200+");
+        assert!(html.contains(r#"<span aria-disabled="true">Last</span>"#), "no last page when the total is not known");
+        assert_eq!(listed_emails(&html).len(), 50);
+        assert_eq!(count_line(&admin.get_text("/admin/users").await.1), "10,051 users · page 1 of 202");
+    }
+}
+
+on_both_backends! {
+    async fn deep_pages_hold_exactly_the_rows_a_plain_offset_would(app: TestApp) {
+        use diesel::prelude::*;
+        use gatehouse::db::schema::users;
+        let admin = app.admin_browser().await;
+        // 12,000 users spread over several days, some disabled, some admins.
+        let now = app.clock.now();
+        app.query(move |c| {
+            gatehouse::db::seed::insert_range(c, 1, 12_000, "$2b$04$abcdefghijklmnopqrstuu", now)?;
+            diesel::sql_query("UPDATE users SET created_at = created_at - (id % 9) * 86400, active = (id % 5 <> 0), role = CASE WHEN id % 7 = 0 THEN 'admin' ELSE role END WHERE id > 1").execute(c)
+        })
+        .await;
+        for (query, descending, role) in [("page=201", true, None), ("page=230&sort=created", false, None), ("page=201&role=user", true, Some("user")), ("page=202&sort=created&role=user", false, Some("user"))] {
+            let page: i64 = query.split('&').next().unwrap()[5..].parse().unwrap();
+            let expected: Vec<String> = app
+                .query(move |c| {
+                    let mut q = users::table.select(users::email).into_boxed();
+                    if let Some(role) = role {
+                        q = q.filter(users::role.eq(role));
+                    }
+                    q = if descending { q.order((users::created_at.desc(), users::id.desc())) } else { q.order((users::created_at.asc(), users::id.asc())) };
+                    q.limit(50).offset((page - 1) * 50).load(c)
+                })
+                .await;
+            assert_eq!(expected.len(), 50, "{query}");
+            let (_, html) = admin.get_text(&format!("/admin/users?{query}")).await;
+            assert_eq!(listed_emails(&html), expected, "{query}");
+        }
+    }
+}

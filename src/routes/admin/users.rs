@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::audit::EventRow;
 use crate::auth::AdminUser;
 use crate::db::models::User;
-use crate::db::user_list::{self, SortColumn, UserFilter, UserOrder};
+use crate::db::user_list::{self, SortColumn, Total, UserFilter, UserOrder};
 use crate::db::{audit, users};
 use crate::domain::Role;
 use crate::errors::AppError;
@@ -165,9 +165,11 @@ struct UsersPage {
     role: String,
     status: String,
     rows: Vec<UserRow>,
-    total: i64,
+    /// `121 users`, or `10,000+ users` for a search with very many matches.
+    total_label: String,
     current_page: i64,
-    last_page: i64,
+    /// `3`, or `200+` when the total is a lower bound.
+    last_page_label: String,
     headers: Vec<ColumnHeader>,
     pager: Vec<PageLink>,
 }
@@ -203,7 +205,27 @@ fn headers(params: &ListParams) -> Vec<ColumnHeader> {
         .collect()
 }
 
-fn pager(params: &ListParams, last_page: i64) -> Vec<PageLink> {
+fn total_label(total: Total) -> String {
+    match total {
+        Total::Exact(1) => "1 user".into(),
+        Total::Exact(n) => format!("{} users", thousands(n)),
+        Total::AtLeast(n) => format!("{}+ users", thousands(n)),
+    }
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pager(params: &ListParams, last_page: i64, last_is_known: bool) -> Vec<PageLink> {
     let link = |label, target: i64, enabled: bool| PageLink {
         label,
         href: enabled.then(|| params.href(target, params.order)),
@@ -213,7 +235,7 @@ fn pager(params: &ListParams, last_page: i64) -> Vec<PageLink> {
         link("First", 1, page > 1),
         link("Previous", page - 1, page > 1),
         link("Next", page + 1, page < last_page),
-        link("Last", last_page, page < last_page),
+        link("Last", last_page, page < last_page && last_is_known),
     ]
 }
 
@@ -230,7 +252,11 @@ pub async fn list(
         .db
         .run(move |conn| Ok(user_list::page(conn, &filter, order, number, PER_PAGE)?))
         .await?;
-    let last_page = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let (count, last_is_known) = match total {
+        Total::Exact(n) => (n, true),
+        Total::AtLeast(n) => (n, false),
+    };
+    let last_page = ((count + PER_PAGE - 1) / PER_PAGE).max(1);
     let view = UsersPage {
         page: page.context(Some(admin.powers.admin())),
         q: query.q.clone().unwrap_or_default(),
@@ -245,11 +271,15 @@ pub async fn list(
             .map(|a| if a { "active" } else { "disabled" }.to_string())
             .unwrap_or_default(),
         rows: rows.into_iter().map(UserRow::from).collect(),
-        total,
+        total_label: total_label(total),
         current_page: params.page,
-        last_page,
+        last_page_label: format!(
+            "{}{}",
+            thousands(last_page),
+            if last_is_known { "" } else { "+" }
+        ),
         headers: headers(&params),
-        pager: pager(&params, last_page),
+        pager: pager(&params, last_page, last_is_known),
     };
     render(StatusCode::OK, &view)
 }

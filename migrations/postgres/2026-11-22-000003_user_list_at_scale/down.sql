@@ -1,0 +1,16 @@
+DROP INDEX users_search_trgm;
+DROP TRIGGER users_count_update ON users;
+DROP TRIGGER users_count_delete ON users;
+DROP TRIGGER users_count_insert ON users;
+DROP FUNCTION users_count_after_update();
+DROP FUNCTION users_count_after_delete();
+DROP FUNCTION users_count_after_insert();
+DROP FUNCTION users_count_add(TEXT, BOOLEAN, BIGINT);
+DROP FUNCTION users_days_add(TEXT, BOOLEAN, BIGINT, BIGINT);
+DROP TABLE user_created_days;
+DROP TABLE user_counts;
+DROP INDEX users_role_created;
+DROP INDEX users_active_created;
+DROP INDEX users_last_login;
+DROP INDEX users_name;
+DROP INDEX users_created;

@@ -1,0 +1,13 @@
+DROP TRIGGER users_search_update;
+DROP TRIGGER users_search_delete;
+DROP TRIGGER users_search_insert;
+DROP TABLE users_search;
+DROP TRIGGER users_count_update;
+DROP TRIGGER users_count_delete;
+DROP TRIGGER users_count_insert;
+DROP TABLE user_counts;
+DROP INDEX users_role_created;
+DROP INDEX users_active_created;
+DROP INDEX users_last_login;
+DROP INDEX users_name;
+DROP INDEX users_created;
