@@ -244,7 +244,8 @@ fn seed_users(settings: &Settings, count: i64, password: String) -> anyhow::Resu
     let mut inserted = 0;
     for first in (1..=count).step_by(SEED_BATCH as usize) {
         let last = (first + SEED_BATCH - 1).min(count);
-        inserted += conn.transaction(|conn| seed::insert_range(conn, first, last, &hash, now))?;
+        inserted +=
+            conn.transaction(|conn| seed::insert_range(conn, first, last, count, &hash, now))?;
         progress.set_position(last as u64);
     }
     progress.finish();

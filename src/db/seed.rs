@@ -12,12 +12,17 @@ use super::DbConnection;
 
 /// Rows per INSERT statement.
 pub const ROWS_PER_STATEMENT: i64 = 1_000;
+/// Seeded sign-ups are this far apart, user `total` being the newest: a million users span
+/// about three years (some 900 a day), like a real user base rather than one busy afternoon.
+pub const SECONDS_BETWEEN_SIGNUPS: i64 = 95;
 
-/// Inserts users `first..=last` (skipping emails that exist); returns how many were new.
+/// Inserts users `first..=last` of `total` (skipping emails that exist); returns how many
+/// were new.
 pub fn insert_range(
     conn: &mut DbConnection,
     first: i64,
     last: i64,
+    total: i64,
     password_hash: &str,
     now: i64,
 ) -> QueryResult<usize> {
@@ -34,8 +39,8 @@ pub fn insert_range(
         let mut sql = String::with_capacity(((end - start + 1) * 160) as usize);
         sql.push_str("INSERT INTO users (email, name, password_hash, role, active, created_at, updated_at, last_login_at) VALUES ");
         for i in start..=end {
-            // Spread over the last 30 days; every other user has logged in at some point.
-            let created = now - (last - i);
+            // Every other user has logged in at some point in the last 30 days.
+            let created = now - (total - i) * SECONDS_BETWEEN_SIGNUPS;
             let last_login = if i % 2 == 0 {
                 (now - (i * 7919) % 2_592_000).to_string()
             } else {

@@ -556,7 +556,7 @@ on_both_backends! {
     async fn a_search_with_very_many_matches_says_so_instead_of_counting_them_all(app: TestApp) {
         let admin = app.admin_browser().await;
         let now = app.clock.now();
-        app.query(move |c| gatehouse::db::seed::insert_range(c, 1, 10_050, "$2b$04$abcdefghijklmnopqrstuu", now)).await;
+        app.query(move |c| gatehouse::db::seed::insert_range(c, 1, 10_050, 10_050, "$2b$04$abcdefghijklmnopqrstuu", now)).await;
         let (_, html) = admin.get_text("/admin/users?q=example").await;
         assert_eq!(count_line(&html), "10,000+ users · page 1 of 200+");
         assert!(html.contains(r#"<span aria-disabled="true">Last</span>"#), "no last page when the total is not known");
@@ -570,10 +570,10 @@ on_both_backends! {
         use diesel::prelude::*;
         use gatehouse::db::schema::users;
         let admin = app.admin_browser().await;
-        // 12,000 users spread over several days, some disabled, some admins.
+        // 12,000 users over some 13 days, shuffled further across days, some disabled, some admins.
         let now = app.clock.now();
         app.query(move |c| {
-            gatehouse::db::seed::insert_range(c, 1, 12_000, "$2b$04$abcdefghijklmnopqrstuu", now)?;
+            gatehouse::db::seed::insert_range(c, 1, 12_000, 12_000, "$2b$04$abcdefghijklmnopqrstuu", now)?;
             diesel::sql_query("UPDATE users SET created_at = created_at - (id % 9) * 86400, active = (id % 5 <> 0), role = CASE WHEN id % 7 = 0 THEN 'admin' ELSE role END WHERE id > 1").execute(c)
         })
         .await;
