@@ -29,17 +29,28 @@ diesel::define_sql_function! {
 pub enum SortColumn {
     Email,
     Name,
+    Role,
+    Status,
     Created,
     LastLogin,
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 4] = [Self::Email, Self::Name, Self::Created, Self::LastLogin];
+    pub const ALL: [SortColumn; 6] = [
+        Self::Email,
+        Self::Name,
+        Self::Role,
+        Self::Status,
+        Self::Created,
+        Self::LastLogin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Name => "name",
+            Self::Role => "role",
+            Self::Status => "status",
             Self::Created => "created",
             Self::LastLogin => "last_login",
         }
@@ -178,6 +189,11 @@ fn ordered(query: BoxedUsers<'static>, order: UserOrder) -> BoxedUsers<'static> 
         (Email, true) => query.order((users::email.desc(), users::id.desc())),
         (Name, false) => query.order((users::name.asc(), users::id.asc())),
         (Name, true) => query.order((users::name.desc(), users::id.desc())),
+        (Role, false) => query.order((users::role.asc(), users::id.asc())),
+        (Role, true) => query.order((users::role.desc(), users::id.desc())),
+        // Ascending status lists disabled accounts first (false before true).
+        (Status, false) => query.order((users::active.asc(), users::id.asc())),
+        (Status, true) => query.order((users::active.desc(), users::id.desc())),
         (Created, false) => query.order((users::created_at.asc(), users::id.asc())),
         (Created, true) => query.order((users::created_at.desc(), users::id.desc())),
         (LastLogin, false) => query.order((last_login().asc(), users::id.asc())),

@@ -12,5 +12,7 @@ DROP TABLE user_counts;
 DROP INDEX users_role_created;
 DROP INDEX users_active_created;
 DROP INDEX users_last_login;
+DROP INDEX users_active_id;
+DROP INDEX users_role_id;
 DROP INDEX users_name;
 DROP INDEX users_created;

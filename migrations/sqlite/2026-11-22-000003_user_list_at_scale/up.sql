@@ -2,6 +2,8 @@
 -- triggers (no count(*) over the table per page view), and a trigram search index.
 CREATE INDEX users_created ON users (created_at, id);
 CREATE INDEX users_name ON users (name, id);
+CREATE INDEX users_role_id ON users (role, id);
+CREATE INDEX users_active_id ON users (active, id);
 CREATE INDEX users_last_login ON users (COALESCE(last_login_at, 0), id);
 CREATE INDEX users_active_created ON users (active, created_at, id);
 CREATE INDEX users_role_created ON users (role, created_at, id);

@@ -63,7 +63,7 @@ impl ListQuery {
             None => UserOrder::default(),
             Some(sort) => UserOrder::parse(&sort).ok_or_else(|| {
                 AppError::BadRequest(
-                    "sort must be email, name, created or last_login, with - for descending".into(),
+                    "sort must be email, name, role, status, created or last_login, with - for descending".into(),
                 )
             })?,
         };
