@@ -23,6 +23,8 @@ pub mod action {
     pub const ADMIN_BULK_DISABLE: &str = "admin_bulk_disable";
     pub const ADMIN_BULK_ENABLE: &str = "admin_bulk_enable";
     pub const ADMIN_BULK_DELETE: &str = "admin_bulk_delete";
+    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    pub const ADMIN_UNLOCK: &str = "admin_unlock";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[

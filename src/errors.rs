@@ -23,6 +23,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("The server is busy; try again in a moment")]
     Busy,
+    /// Too many requests from one address (the per-IP limit).
+    #[error("Too many attempts from your network address. Try again in {retry_after} seconds.")]
+    TooManyRequests { retry_after: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -65,6 +68,7 @@ impl ResponseError for AppError {
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +82,9 @@ impl ResponseError for AppError {
             }
             Self::Busy => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

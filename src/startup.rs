@@ -25,6 +25,7 @@ use crate::config::{Settings, load_or_create_secret_key};
 use crate::db::{Db, connection, sessions, tokens};
 use crate::errors::AppError;
 use crate::state::{AppState, CookieSettings};
+use crate::web::rate_limit::{self, IpRateLimiter};
 use crate::web::{error_pages, request_context, security_headers};
 
 /// How often expired sessions and tokens are deleted.
@@ -74,6 +75,9 @@ impl Application {
                 key,
                 secure: settings.cookie_secure,
             },
+            ip_limiter: settings
+                .ip_rate_limit
+                .map(|limit| Arc::new(IpRateLimiter::new(limit))),
             settings: Arc::new(settings),
         });
         let server = serve(listener, state.clone())?;
@@ -114,6 +118,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .wrap(from_fn(csrf::protect))
             .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
             .wrap(session_middleware(store.clone(), &cookies))
+            .wrap(from_fn(rate_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
             .wrap(security_headers::middleware(cookies.secure))
             .wrap(from_fn(request_context::middleware))
@@ -152,6 +157,9 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
     let mut interval = tokio::time::interval(PURGE_INTERVAL);
     loop {
         interval.tick().await;
+        if let Some(limiter) = &state.ip_limiter {
+            limiter.forget_idle();
+        }
         let now = state.clock.now();
         let purged = state
             .db

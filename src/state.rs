@@ -9,6 +9,7 @@ use crate::auth::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::web::rate_limit::IpRateLimiter;
 
 pub struct AppState {
     pub db: Db,
@@ -16,6 +17,8 @@ pub struct AppState {
     pub clock: Clock,
     pub cookies: CookieSettings,
     pub settings: Arc<Settings>,
+    /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
+    pub ip_limiter: Option<Arc<IpRateLimiter>>,
 }
 
 #[derive(Clone)]

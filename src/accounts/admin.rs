@@ -483,6 +483,32 @@ impl AdminPowers {
     }
 }
 
+impl AdminPowers {
+    /// Lifts a login lock and forgets the account's failed logins.
+    pub async fn unlock(
+        &self,
+        state: &AppState,
+        id: i64,
+        ip: impl ToString,
+    ) -> Result<User, AppError> {
+        let now = state.clock.now();
+        let (admin, ip) = (self.admin.clone(), ip.to_string());
+        state
+            .db
+            .run(move |conn| {
+                let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                crate::db::throttles::clear(conn, id)?;
+                AuditEntry::new(action::ADMIN_UNLOCK, Outcome::Success)
+                    .by(&admin)
+                    .on(&user)
+                    .from(&ip)
+                    .write(conn, now)?;
+                Ok(user)
+            })
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@ use serde::Deserialize;
 
 use crate::audit::{AuditEntry, Outcome, action};
 use crate::db::models::User;
-use crate::db::users;
+use diesel::Connection;
+
+use crate::db::{throttles, users};
 use crate::domain::{Email, SecretString};
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -25,16 +27,35 @@ impl LoginForm {
     }
 }
 
+/// Lockout policy: this many failed password logins within the window lock the account.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW: i64 = 15 * 60;
+/// The first lock lasts this long; each further one doubles, up to 64 times as long (16 h).
+pub const FIRST_LOCK: i64 = 15 * 60;
+
+/// How long the next lock lasts after `previous` lockouts.
+pub fn lock_duration(previous: i64) -> i64 {
+    FIRST_LOCK << previous.clamp(0, 6)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Wrong email, wrong password or a disabled account: one message for all.
     #[error("The email or password is incorrect.")]
     Refused,
+    /// Too many failures: password login is locked, even with the right password.
+    #[error("Too many failed logins: this account is locked. Try again in {} minutes.", minutes(*retry_after))]
+    Locked { retry_after: i64 },
     #[error(transparent)]
     App(#[from] AppError),
 }
 
+fn minutes(seconds: i64) -> i64 {
+    (seconds + 59) / 60
+}
+
 /// Verifies the credentials, upgrades an old-cost hash, records the login and audits it.
+/// A locked account is refused before any password work.
 pub async fn authenticate(
     state: &AppState,
     form: &LoginForm,
@@ -51,6 +72,10 @@ pub async fn authenticate(
         }
         None => None,
     };
+    let now = state.clock.now();
+    if let Some(user) = &user {
+        refuse_if_locked(state, user, &ip, now).await?;
+    }
     let verification = state
         .hasher
         .verify(
@@ -58,7 +83,6 @@ pub async fn authenticate(
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
-    let now = state.clock.now();
     match user {
         Some(user) if verification.matches && user.active => {
             let new_hash = if verification.needs_rehash {
@@ -75,6 +99,7 @@ pub async fn authenticate(
                         users::set_password_hash(conn, id, &hash, now)?;
                     }
                     users::record_login(conn, id, now)?;
+                    throttles::clear(conn, id)?;
                     audit.write(conn, now)
                 })
                 .await?;
@@ -86,15 +111,87 @@ pub async fn authenticate(
                 Some(u) if !u.active && verification.matches => "account disabled",
                 Some(_) => "wrong password",
             };
-            let mut audit = AuditEntry::new(action::LOGIN, Outcome::Failure)
+            let audit = AuditEntry::new(action::LOGIN, Outcome::Failure)
                 .from(&ip)
                 .detail(reason);
-            audit = match &user {
-                Some(user) => audit.on(user),
-                None => audit.on_label(form.email.trim()),
-            };
-            state.db.run(move |conn| audit.write(conn, now)).await?;
+            match user {
+                Some(user) => count_failure(state, user, audit, &ip, now).await?,
+                None => {
+                    let audit = audit.on_label(form.email.trim());
+                    state.db.run(move |conn| audit.write(conn, now)).await?;
+                }
+            }
             Err(LoginError::Refused)
         }
+    }
+}
+
+async fn refuse_if_locked(
+    state: &AppState,
+    user: &User,
+    ip: &str,
+    now: i64,
+) -> Result<(), LoginError> {
+    let id = user.id;
+    let throttle = state
+        .db
+        .run(move |conn| Ok(throttles::find(conn, id)?))
+        .await?;
+    let Some(until) = throttle
+        .and_then(|t| t.locked_until)
+        .filter(|until| *until > now)
+    else {
+        return Ok(());
+    };
+    let audit = AuditEntry::new(action::LOGIN, Outcome::Failure)
+        .on(user)
+        .from(ip)
+        .detail("account locked");
+    state.db.run(move |conn| audit.write(conn, now)).await?;
+    Err(LoginError::Locked {
+        retry_after: until - now,
+    })
+}
+
+/// Counts a wrong password for an existing account; the fifth within the window locks it.
+async fn count_failure(
+    state: &AppState,
+    user: User,
+    audit: AuditEntry,
+    ip: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let ip = ip.to_string();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let throttle = throttles::count_failure(conn, user.id, now, FAILURE_WINDOW)?;
+                audit.on(&user).write(conn, now)?;
+                if throttle.failures >= MAX_FAILURES {
+                    let seconds = lock_duration(throttle.lockouts);
+                    throttles::lock(conn, user.id, now + seconds)?;
+                    AuditEntry::new(action::ACCOUNT_LOCKED, Outcome::Failure)
+                        .on(&user)
+                        .from(&ip)
+                        .detail(format!(
+                            "{} failed logins; locked for {} minutes",
+                            throttle.failures,
+                            seconds / 60
+                        ))
+                        .write(conn, now)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_lockout_doubles_up_to_sixteen_hours() {
+        let minutes: Vec<i64> = (0..9).map(|n| super::lock_duration(n) / 60).collect();
+        assert_eq!(minutes, [15, 30, 60, 120, 240, 480, 960, 960, 960]);
     }
 }

@@ -8,6 +8,7 @@ pub mod models;
 pub mod schema;
 pub mod seed;
 pub mod sessions;
+pub mod throttles;
 pub mod tokens;
 pub mod user_list;
 pub mod users;

@@ -82,3 +82,14 @@ diesel::table! {
         n -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Failed password logins per account and the lock they lead to.
+    login_throttles (user_id) {
+        user_id -> BigInt,
+        failures -> BigInt,
+        window_started_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        lockouts -> BigInt,
+    }
+}

@@ -124,14 +124,24 @@ impl TestApp {
 
     /// Another instance on the same database with the same secret key (one site, two servers).
     pub async fn spawn_second_instance(&self) -> Self {
-        Self::spawn_on(
-            self.database.clone(),
-            self.settings.secret_key.clone().unwrap(),
-        )
-        .await
+        self.with_settings(|_| {}).await
+    }
+
+    /// Another instance on the same database, with some settings changed.
+    pub async fn with_settings(&self, configure: impl FnOnce(&mut Settings)) -> Self {
+        let key = self.settings.secret_key.clone().unwrap();
+        Self::spawn_configured(self.database.clone(), key, configure).await
     }
 
     async fn spawn_on(database: std::sync::Arc<TestDatabase>, key: SecretKey) -> Self {
+        Self::spawn_configured(database, key, |_| {}).await
+    }
+
+    async fn spawn_configured(
+        database: std::sync::Arc<TestDatabase>,
+        key: SecretKey,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let _ = env_logger::builder().is_test(true).try_init();
         let settings = Settings {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
@@ -146,6 +156,8 @@ impl TestApp {
             ip_rate_limit: None,
             workers: Some(2),
         };
+        let mut settings = settings;
+        configure(&mut settings);
         let clock = Clock::default();
         let app = Application::build_with_clock(settings.clone(), clock.clone())
             .await
@@ -279,8 +291,20 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
+        Self::with_headers(base, reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser behind a proxy that reports it as `ip` in `X-Forwarded-For`.
+    pub fn forwarded_for(base: &str, ip: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Self::with_headers(base, headers)
+    }
+
+    fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Self {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")

@@ -13,3 +13,4 @@ mod profile;
 mod sessions;
 mod setup;
 mod signup;
+mod throttling;

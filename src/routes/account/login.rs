@@ -1,6 +1,6 @@
 //! `GET,POST /login` and `POST /logout`.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -67,17 +67,29 @@ pub async fn submit(
             ip,
             next.as_deref().unwrap_or("/profile"),
         ),
-        Err(LoginError::Refused) => {
+        Err(LoginError::App(error)) => Err(error),
+        Err(refusal) => {
+            let (status, retry_after) = match &refusal {
+                LoginError::Locked { retry_after } => {
+                    (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after))
+                }
+                _ => (StatusCode::UNAUTHORIZED, None),
+            };
             let view = LoginPage {
                 page: page.context(None),
                 email: form.email.trim().to_string(),
                 next: next.unwrap_or_default(),
                 remember: form.remember(),
-                error: Some(LoginError::Refused.to_string()),
+                error: Some(refusal.to_string()),
             };
-            render(StatusCode::UNAUTHORIZED, &view)
+            let mut response = render(status, &view)?;
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            }
+            Ok(response)
         }
-        Err(LoginError::App(error)) => Err(error),
     }
 }
 

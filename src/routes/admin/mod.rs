@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new_user::show)
         .service(new_user::submit)
         .service(users::show)
+        .service(users::unlock)
         .service(edit_user::show)
         .service(edit_user::submit)
         .service(delete_user::show)

@@ -1,7 +1,7 @@
 //! `GET /admin/users` (search, filter, sort, pages) and `GET /admin/users/{id}`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -9,11 +9,11 @@ use super::audit::EventRow;
 use crate::auth::AdminUser;
 use crate::db::models::User;
 use crate::db::user_list::{self, SortColumn, Total, UserFilter, UserOrder};
-use crate::db::{audit, users};
+use crate::db::{audit, throttles, users};
 use crate::domain::Role;
 use crate::errors::AppError;
 use crate::state::AppState;
-use crate::web::{Page, PageContext, format_time, render, url_encode};
+use crate::web::{ClientIp, Page, PageContext, format_time, render, see_other, url_encode};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -290,6 +290,8 @@ struct UserPage {
     page: PageContext,
     user: UserRow,
     verified: bool,
+    /// `Some(time)` while password login is locked.
+    locked_until: Option<String>,
     events: Vec<EventRow>,
 }
 
@@ -301,18 +303,43 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (user, events) = state
+    let now = state.clock.now();
+    let (user, events, throttle) = state
         .db
         .run(move |conn| {
             let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((user, audit::recent_for_user(conn, id, 20)?))
+            Ok((
+                user,
+                audit::recent_for_user(conn, id, 20)?,
+                throttles::find(conn, id)?,
+            ))
         })
         .await?;
+    let locked_until = throttle
+        .and_then(|t| t.locked_until)
+        .filter(|until| *until > now)
+        .map(format_time);
     let view = UserPage {
         page: page.context(Some(admin.powers.admin())),
         verified: user.email_verified_at.is_some(),
+        locked_until,
         user: UserRow::from(user),
         events: events.into_iter().map(EventRow::from).collect(),
     };
     render(StatusCode::OK, &view)
+}
+
+#[post("/admin/users/{id}/unlock")]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    ip: ClientIp,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = admin.powers.unlock(&state, id.into_inner(), ip).await?;
+    admin
+        .me
+        .session
+        .set_flash(&format!("Unlocked {}: they can log in again.", user.email))?;
+    Ok(see_other(&format!("/admin/users/{}", user.id)))
 }

@@ -1,0 +1,121 @@
+use gatehouse::config::RateLimit;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+async fn fail_logins(app: &TestApp, email: &str, times: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    for _ in 0..times {
+        statuses.push(
+            app.browser()
+                .login(email, "not the password")
+                .await
+                .status(),
+        );
+    }
+    statuses
+}
+
+fn retry_after(response: &reqwest::Response) -> i64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+on_both_backends! {
+    async fn five_failed_logins_lock_the_account_even_for_the_right_password(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(fail_logins(&app, "ada@example.com", 5).await, vec![StatusCode::UNAUTHORIZED; 5]);
+        let locked = app.browser().login("ada@example.com", PASSWORD).await;
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry_after(&locked), 15 * 60);
+        assert!(locked.text().await.unwrap().contains("Too many failed logins: this account is locked. Try again in 15 minutes."));
+        let rows = app.audit_rows().await;
+        let lock = rows.iter().find(|r| r.0 == "account_locked").expect("the lock is audited");
+        assert_eq!(lock.3.as_deref(), Some("5 failed logins; locked for 15 minutes"));
+        assert_eq!(rows.last().unwrap().3.as_deref(), Some("account locked"));
+        app.clock.advance(15 * 60);
+        assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER, "the lock expires");
+    }
+
+    async fn a_repeated_lockout_lasts_twice_as_long(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        fail_logins(&app, "ada@example.com", 5).await;
+        app.clock.advance(15 * 60);
+        fail_logins(&app, "ada@example.com", 5).await;
+        let locked = app.browser().login("ada@example.com", PASSWORD).await;
+        assert_eq!(retry_after(&locked), 30 * 60);
+    }
+
+    async fn failures_outside_the_window_or_before_a_success_do_not_add_up(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        fail_logins(&app, "ada@example.com", 4).await;
+        app.clock.advance(15 * 60 + 1);
+        fail_logins(&app, "ada@example.com", 4).await;
+        assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        fail_logins(&app, "ada@example.com", 4).await;
+        assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER, "a success resets the count");
+    }
+
+    async fn an_admin_sees_a_lock_on_the_users_page_and_lifts_it(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        fail_logins(&app, "ada@example.com", 5).await;
+        let (_, list) = admin.get_text("/admin/users?q=ada%40").await;
+        let id = regex::Regex::new(r#"/admin/users/(\d+)""#).unwrap().captures(&list).unwrap()[1].to_string();
+        let (_, page) = admin.get_text(&format!("/admin/users/{id}")).await;
+        assert!(page.contains("Locked until"), "{page}");
+        let response = admin.submit(&format!("/admin/users/{id}/unlock"), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let (_, page) = admin.get_text(&format!("/admin/users/{id}")).await;
+        assert!(page.contains("Unlocked ada@example.com") && page.contains("Not locked"));
+        assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        assert!(app.audit_rows().await.iter().any(|r| r.0 == "admin_unlock"));
+    }
+
+    async fn the_per_ip_limit_answers_429_with_retry_after(app: TestApp) {
+        let limited = app.with_settings(|s| s.ip_rate_limit = Some(RateLimit { requests: 3, per_seconds: 60 })).await;
+        let browser = limited.browser();
+        for _ in 0..3 {
+            assert_eq!(browser.login("nobody@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        let refused = browser.login("nobody@example.com", "whatever it is").await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!((1..=20).contains(&retry_after(&refused)), "{:?}", refused.headers().get("retry-after"));
+        assert!(refused.text().await.unwrap().contains("Too many attempts from your network address."));
+        let register = browser.register("Al", "al@example.com", PASSWORD).await;
+        assert_eq!(register.status(), StatusCode::TOO_MANY_REQUESTS, "sign-up shares the address's allowance");
+        assert_eq!(browser.get("/login").await.status(), StatusCode::OK, "reading pages is not limited");
+        assert_eq!(limited.count_users().await, 0);
+    }
+
+    async fn forwarded_for_counts_only_from_a_trusted_proxy(app: TestApp) {
+        let behind_proxy = app
+            .with_settings(|s| {
+                s.ip_rate_limit = Some(RateLimit { requests: 2, per_seconds: 60 });
+                s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            })
+            .await;
+        let first = Browser::forwarded_for(&behind_proxy.address, "203.0.113.1");
+        let second = Browser::forwarded_for(&behind_proxy.address, "203.0.113.2");
+        for _ in 0..2 {
+            assert_eq!(first.login("nobody@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(first.login("nobody@example.com", "whatever it is").await.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(second.login("nobody@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED, "another client behind the proxy has its own allowance");
+        use diesel::prelude::*;
+        use gatehouse::db::schema::audit_events as a;
+        let ips: Vec<Option<String>> = app.query(|c| a::table.select(a::ip).load(c)).await;
+        assert!(ips.contains(&Some("203.0.113.1".into())) && ips.contains(&Some("203.0.113.2".into())), "{ips:?}");
+
+        let direct = app.with_settings(|s| s.ip_rate_limit = Some(RateLimit { requests: 2, per_seconds: 60 })).await;
+        for (i, forged) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].into_iter().enumerate() {
+            let status = Browser::forwarded_for(&direct.address, forged).login("nobody@example.com", "whatever it is").await.status();
+            let expected = if i < 2 { StatusCode::UNAUTHORIZED } else { StatusCode::TOO_MANY_REQUESTS };
+            assert_eq!(status, expected, "an untrusted peer's X-Forwarded-For is ignored");
+        }
+    }
+}
