@@ -6,45 +6,39 @@ use crate::db::{DbConnection, audit};
 use crate::errors::AppError;
 
 /// Names of audited actions, as stored and filtered on.
+/// Names of audited actions, as stored and filtered on. Each is declared once here, and
+/// `ALL` (the audit page's filter) is made from the same list, so none can be missing.
 pub mod action {
-    pub const LOGIN: &str = "login";
-    pub const LOGOUT: &str = "logout";
-    pub const REGISTER: &str = "register";
-    pub const PROFILE_UPDATE: &str = "profile_update";
-    pub const PASSWORD_CHANGE: &str = "password_change";
-    pub const SESSION_REVOKE: &str = "session_revoke";
-    pub const SESSIONS_REVOKE_OTHERS: &str = "sessions_revoke_others";
-    pub const SETUP_ADMIN: &str = "setup_admin";
-    pub const CLI_CREATE_ADMIN: &str = "cli_create_admin";
-    pub const ADMIN_DENIED: &str = "admin_denied";
-    pub const ADMIN_CREATE_USER: &str = "admin_create_user";
-    pub const ADMIN_UPDATE_USER: &str = "admin_update_user";
-    pub const ADMIN_DELETE_USER: &str = "admin_delete_user";
-    pub const ADMIN_BULK_DISABLE: &str = "admin_bulk_disable";
-    pub const ADMIN_BULK_ENABLE: &str = "admin_bulk_enable";
-    pub const ADMIN_BULK_DELETE: &str = "admin_bulk_delete";
-    pub const ACCOUNT_LOCKED: &str = "account_locked";
-    pub const ADMIN_UNLOCK: &str = "admin_unlock";
+    macro_rules! actions {
+        ($($name:ident = $value:literal,)*) => {
+            $(pub const $name: &str = $value;)*
+            /// Every action, for the audit page's filter.
+            pub const ALL: &[&str] = &[$($name),*];
+        };
+    }
 
-    /// Every action, for the audit page's filter.
-    pub const ALL: &[&str] = &[
-        LOGIN,
-        LOGOUT,
-        REGISTER,
-        PROFILE_UPDATE,
-        PASSWORD_CHANGE,
-        SESSION_REVOKE,
-        SESSIONS_REVOKE_OTHERS,
-        SETUP_ADMIN,
-        CLI_CREATE_ADMIN,
-        ADMIN_DENIED,
-        ADMIN_CREATE_USER,
-        ADMIN_UPDATE_USER,
-        ADMIN_DELETE_USER,
-        ADMIN_BULK_DISABLE,
-        ADMIN_BULK_ENABLE,
-        ADMIN_BULK_DELETE,
-    ];
+    actions! {
+        LOGIN = "login",
+        LOGOUT = "logout",
+        REGISTER = "register",
+        PROFILE_UPDATE = "profile_update",
+        PASSWORD_CHANGE = "password_change",
+        SESSION_REVOKE = "session_revoke",
+        SESSIONS_REVOKE_OTHERS = "sessions_revoke_others",
+        SETUP_ADMIN = "setup_admin",
+        CLI_CREATE_ADMIN = "cli_create_admin",
+        ADMIN_DENIED = "admin_denied",
+        ADMIN_CREATE_USER = "admin_create_user",
+        ADMIN_UPDATE_USER = "admin_update_user",
+        ADMIN_DELETE_USER = "admin_delete_user",
+        ADMIN_BULK_DISABLE = "admin_bulk_disable",
+        ADMIN_BULK_ENABLE = "admin_bulk_enable",
+        ADMIN_BULK_DELETE = "admin_bulk_delete",
+        ACCOUNT_LOCKED = "account_locked",
+        ADMIN_UNLOCK = "admin_unlock",
+        PASSWORD_RESET_REQUEST = "password_reset_request",
+        PASSWORD_RESET = "password_reset",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

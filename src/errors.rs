@@ -10,6 +10,9 @@ use diesel::r2d2;
 pub enum AppError {
     #[error("Page not found")]
     NotFound,
+    /// A one-time link that was used, expired or never existed.
+    #[error("This link has expired or was already used. Ask for a new one.")]
+    LinkExpired,
     /// The request itself is wrong (a bad query parameter); the message says how.
     #[error("{0}")]
     BadRequest(String),
@@ -64,6 +67,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::LinkExpired => StatusCode::GONE,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

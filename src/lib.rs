@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod errors;
+pub mod mail;
 pub mod routes;
 pub mod startup;
 pub mod state;

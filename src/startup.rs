@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, load_or_create_secret_key};
 use crate::db::{Db, connection, sessions, tokens};
 use crate::errors::AppError;
+use crate::mail::Mailer;
 use crate::state::{AppState, CookieSettings};
 use crate::web::rate_limit::{self, IpRateLimiter};
 use crate::web::{error_pages, request_context, security_headers};
@@ -75,6 +76,7 @@ impl Application {
                 key,
                 secure: settings.cookie_secure,
             },
+            mailer: Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
             ip_limiter: settings
                 .ip_rate_limit
                 .map(|limit| Arc::new(IpRateLimiter::new(limit))),

@@ -9,6 +9,7 @@ use crate::auth::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::web::rate_limit::IpRateLimiter;
 
 pub struct AppState {
@@ -17,6 +18,7 @@ pub struct AppState {
     pub clock: Clock,
     pub cookies: CookieSettings,
     pub settings: Arc<Settings>,
+    pub mailer: Arc<Mailer>,
     /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
 }

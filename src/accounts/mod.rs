@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod login;
+pub mod password_reset;
 pub mod profile;
 pub mod registration;
 pub mod sessions;

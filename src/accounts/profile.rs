@@ -8,6 +8,7 @@ use crate::db::models::User;
 use crate::db::{sessions, users};
 use crate::domain::{Email, NewPassword, SecretString, UserName};
 use crate::errors::AppError;
+use crate::mail::Mail;
 use crate::state::AppState;
 use crate::web::FormErrors;
 
@@ -82,7 +83,7 @@ pub async fn update_profile(
         }
     ));
     let id = user.id;
-    state
+    let updated = state
         .db
         .run(move |conn| {
             if let Err(e) = users::update_profile(conn, id, name.as_str(), email.as_str(), now) {
@@ -91,7 +92,19 @@ pub async fn update_profile(
             audit.write(conn, now)?;
             Ok(Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?))
         })
-        .await?
+        .await??;
+    if updated.email != user.email {
+        state.mailer.send_later(Mail {
+            to: user.email.clone(),
+            subject: "Your Gatehouse email address was changed".into(),
+            body: format!(
+                "The email address of your Gatehouse account was changed from {} to {}.\n\n\
+                 If this was not you, tell your administrator at once.\n",
+                user.email, updated.email
+            ),
+        });
+    }
+    Ok(updated)
 }
 
 /// Sets a new password and ends every other session of this user.
@@ -130,5 +143,6 @@ pub async fn change_password(
                 .write(conn, now)
         })
         .await?;
+    super::password_reset::notify_password_changed(state, user);
     Ok(())
 }

@@ -244,6 +244,38 @@ impl TestApp {
             .expect("test query")
     }
 
+    /// The raw `.eml` messages in this app's outbox (file mail transport).
+    pub fn mails(&self) -> Vec<String> {
+        let MailTransport::Files(dir) = &self.settings.mail else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+            .map(|raw| raw.replace("=\r\n", "").replace("\r\n", "\n"))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` whose text contains `needle`; mail is sent in the background.
+    pub async fn wait_for_mail(&self, to: &str, needle: &str) -> String {
+        for _ in 0..200 {
+            if let Some(mail) = self
+                .mails()
+                .into_iter()
+                .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle))
+            {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail to {to} containing {needle:?}; outbox: {:?}",
+            self.mails()
+        );
+    }
+
     pub async fn count_users(&self) -> i64 {
         use gatehouse::db::schema::users;
         self.query(|conn| users::table.count().get_result(conn))

@@ -9,6 +9,7 @@ mod login;
 mod operations;
 mod pages;
 mod password;
+mod password_reset;
 mod profile;
 mod sessions;
 mod setup;

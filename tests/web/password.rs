@@ -23,6 +23,8 @@ on_both_backends! {
         assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.browser().login("ada@example.com", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
         assert!(app.audit_rows().await.iter().any(|r| r.0 == "password_change" && r.3.as_deref() == Some("other sessions ended: 1")));
+        let mail = app.wait_for_mail("ada@example.com", "Your Gatehouse password was changed").await;
+        assert!(!mail.contains(NEW_PASSWORD));
     }
 
     async fn a_wrong_current_password_or_a_weak_new_one_is_refused(app: TestApp) {

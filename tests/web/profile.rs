@@ -31,6 +31,8 @@ on_both_backends! {
         assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         let detail = app.audit_rows().await.into_iter().find(|r| r.0 == "profile_update").unwrap().3;
         assert_eq!(detail.as_deref(), Some("changed: email"));
+        let mail = app.wait_for_mail("ada@example.com", "Your Gatehouse email address was changed").await;
+        assert!(mail.contains("from ada@example.com to ada@new.example"), "the old address is told: {mail}");
     }
 
     async fn an_email_taken_by_someone_else_is_refused(app: TestApp) {

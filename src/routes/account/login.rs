@@ -21,11 +21,14 @@ struct LoginPage {
     next: String,
     remember: bool,
     error: Option<String>,
+    /// Shown after a password reset.
+    notice: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 #[get("/login")]
@@ -44,6 +47,10 @@ pub async fn show(
         next: next.unwrap_or_default(),
         remember: false,
         error: None,
+        notice: query
+            .reset
+            .is_some()
+            .then_some("Your password was changed. Log in with the new one."),
     };
     render(StatusCode::OK, &view)
 }
@@ -81,6 +88,7 @@ pub async fn submit(
                 next: next.unwrap_or_default(),
                 remember: form.remember(),
                 error: Some(refusal.to_string()),
+                notice: None,
             };
             let mut response = render(status, &view)?;
             if let Some(seconds) = retry_after {

@@ -2,6 +2,7 @@
 
 mod login;
 mod password;
+mod password_reset;
 mod profile;
 mod register;
 mod sessions;
@@ -25,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(profile::submit)
         .service(password::show)
         .service(password::submit)
+        .service(password_reset::show)
+        .service(password_reset::submit)
+        .service(password_reset::show_link)
+        .service(password_reset::submit_link)
         .service(sessions::list)
         .service(sessions::revoke_one)
         .service(sessions::revoke_others);
