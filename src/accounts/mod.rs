@@ -58,3 +58,25 @@ pub(crate) fn ensure_valid(errors: FormErrors) -> Result<(), AccountError> {
         Err(AccountError::Invalid(errors))
     }
 }
+
+/// Checks a new password for `user` (policy, and typed the same twice) on top of the
+/// errors found so far; all of them are reported together.
+pub(crate) fn new_password(
+    mut errors: FormErrors,
+    user: &crate::db::models::User,
+    password: &crate::domain::SecretString,
+    confirm: &crate::domain::SecretString,
+) -> Result<crate::domain::NewPassword, AccountError> {
+    let email = crate::domain::Email::parse(&user.email).ok();
+    let parsed = errors.check(
+        "new_password",
+        crate::domain::NewPassword::parse(password.clone(), email.as_ref()),
+    );
+    if parsed.is_some() && password.expose() != confirm.expose() {
+        errors.add("new_password_confirm", "The two passwords do not match.");
+    }
+    ensure_valid(errors)?;
+    parsed.ok_or_else(|| {
+        AccountError::App(AppError::internal("validation passed without a password"))
+    })
+}

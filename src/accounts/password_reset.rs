@@ -5,12 +5,12 @@
 use diesel::Connection;
 use serde::Deserialize;
 
-use super::{AccountError, ensure_valid};
+use super::AccountError;
 use crate::audit::{AuditEntry, Outcome, action};
 use crate::crypto;
 use crate::db::models::User;
 use crate::db::{sessions, throttles, tokens, users};
-use crate::domain::{Email, NewPassword, SecretString};
+use crate::domain::{Email, SecretString};
 use crate::errors::AppError;
 use crate::mail::Mail;
 use crate::state::AppState;
@@ -111,19 +111,12 @@ pub async fn complete(
     ip: impl ToString,
 ) -> Result<User, AccountError> {
     let user = account_for_link(state, token).await?;
-    let mut errors = FormErrors::default();
-    let email = Email::parse(&user.email).ok();
-    let password = errors.check(
-        "new_password",
-        NewPassword::parse(form.new_password.clone(), email.as_ref()),
-    );
-    if password.is_some() && form.new_password.expose() != form.new_password_confirm.expose() {
-        errors.add("new_password_confirm", "The two passwords do not match.");
-    }
-    ensure_valid(errors)?;
-    let Some(password) = password else {
-        unreachable!("validated above")
-    };
+    let password = super::new_password(
+        FormErrors::default(),
+        &user,
+        &form.new_password,
+        &form.new_password_confirm,
+    )?;
     let hash = state.hasher.hash(&password).await?;
     let (token_hash, now, ip) = (crypto::token_hash(token), state.clock.now(), ip.to_string());
     let account = user.clone();

@@ -6,7 +6,7 @@ use super::{AccountError, ensure_valid};
 use crate::audit::{AuditEntry, action};
 use crate::db::models::User;
 use crate::db::{sessions, users};
-use crate::domain::{Email, NewPassword, SecretString, UserName};
+use crate::domain::{Email, SecretString, UserName};
 use crate::errors::AppError;
 use crate::mail::Mail;
 use crate::state::AppState;
@@ -117,18 +117,8 @@ pub async fn change_password(
 ) -> Result<(), AccountError> {
     let mut errors = FormErrors::default();
     check_current_password(state, user, &form.current_password, &mut errors).await?;
-    let email = Email::parse(&user.email).ok();
-    let password = errors.check(
-        "new_password",
-        NewPassword::parse(form.new_password.clone(), email.as_ref()),
-    );
-    if password.is_some() && form.new_password.expose() != form.new_password_confirm.expose() {
-        errors.add("new_password_confirm", "The two passwords do not match.");
-    }
-    ensure_valid(errors)?;
-    let Some(password) = password else {
-        unreachable!("validated above")
-    };
+    let password =
+        super::new_password(errors, user, &form.new_password, &form.new_password_confirm)?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.clock.now();
     let audit = AuditEntry::own(action::PASSWORD_CHANGE, user, ip.to_string());
