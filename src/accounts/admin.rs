@@ -194,53 +194,53 @@ impl AdminPowers {
             Some(password) => Some(state.hasher.hash(password).await?),
             None => None,
         };
-        let now = state.clock.now();
-        let (admin, ip) = (self.admin.clone(), ip.to_string());
-        state
-            .db
-            .run(move |conn| {
-                Ok(conn.transaction(|conn| {
-                    let before = lock_and_load(conn, id)?;
-                    let changes = users::AdminChanges {
-                        name: edit.name.as_str(),
-                        email: edit.email.as_str(),
-                        role: edit.role.as_str(),
-                        active: edit.active,
-                        password_hash: hash.as_deref(),
-                    };
-                    users::apply_admin_changes(conn, id, &changes, now)?;
-                    if before.active
-                        && before.is_admin()
-                        && !(edit.active && edit.role == Role::Admin)
-                    {
-                        ensure_an_active_admin_remains(
-                            conn,
-                            if edit.active { "role" } else { "active" },
-                        )?;
-                    }
-                    let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    let ends_sessions = before.role != after.role
-                        || (before.active && !after.active)
-                        || hash.is_some();
-                    let ended = if ends_sessions {
-                        sessions::delete_for_user(conn, id, None)?
-                    } else {
-                        0
-                    };
-                    let mut detail = describe_changes(&before, &after, hash.is_some());
-                    if ended > 0 {
-                        detail.push_str(&format!("; sessions ended: {ended}"));
-                    }
-                    AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
-                        .by(&admin)
-                        .on(&before)
-                        .from(&ip)
-                        .detail(detail)
-                        .write(conn, now)?;
-                    Ok(after)
-                }))
-            })
-            .await?
+        self.locked_transaction(
+            state,
+            ip,
+            move |conn,
+                  &Acting {
+                      ref admin,
+                      ref ip,
+                      now,
+                  }| {
+                let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                let changes = users::AdminChanges {
+                    name: edit.name.as_str(),
+                    email: edit.email.as_str(),
+                    role: edit.role.as_str(),
+                    active: edit.active,
+                    password_hash: hash.as_deref(),
+                };
+                users::apply_admin_changes(conn, id, &changes, now)?;
+                if before.active && before.is_admin() && !(edit.active && edit.role == Role::Admin)
+                {
+                    ensure_an_active_admin_remains(
+                        conn,
+                        if edit.active { "role" } else { "active" },
+                    )?;
+                }
+                let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                let ends_sessions =
+                    before.role != after.role || (before.active && !after.active) || hash.is_some();
+                let ended = if ends_sessions {
+                    sessions::delete_for_user(conn, id, None)?
+                } else {
+                    0
+                };
+                let mut detail = describe_changes(&before, &after, hash.is_some());
+                if ended > 0 {
+                    detail.push_str(&format!("; sessions ended: {ended}"));
+                }
+                AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
+                    .by(admin)
+                    .on(&before)
+                    .from(ip)
+                    .detail(detail)
+                    .write(conn, now)?;
+                Ok(after)
+            },
+        )
+        .await
     }
 }
 
@@ -250,10 +250,41 @@ fn deletion_detail(user: &User) -> String {
     format!("deleted {} ({}, {status})", user.email, user.role)
 }
 
-/// Inside a transaction: takes the admin-change lock, then loads the account (404 if gone).
-fn lock_and_load(conn: &mut DbConnection, id: i64) -> Result<User, AccountError> {
-    users::lock_admin_changes(conn, id)?;
-    Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?)
+/// Who acts, from where, when: handed to the work done in [`AdminPowers::locked_transaction`].
+struct Acting {
+    admin: User,
+    ip: String,
+    now: i64,
+}
+
+impl AdminPowers {
+    /// Runs `work` in one transaction on the blocking pool, after taking the admin-change
+    /// lock, so that checks such as "an active admin remains" cannot race each other.
+    async fn locked_transaction<T, F>(
+        &self,
+        state: &AppState,
+        ip: impl ToString,
+        work: F,
+    ) -> Result<T, AccountError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Acting) -> Result<T, AccountError> + Send + 'static,
+    {
+        let acting = Acting {
+            admin: self.admin.clone(),
+            ip: ip.to_string(),
+            now: state.clock.now(),
+        };
+        state
+            .db
+            .run(move |conn| {
+                Ok(conn.transaction(|conn| {
+                    users::lock_admin_changes(conn, acting.admin.id)?;
+                    work(conn, &acting)
+                }))
+            })
+            .await?
+    }
 }
 
 /// Inside the transaction that made a change: refuses it (so it rolls back) when no active
@@ -309,30 +340,32 @@ impl AdminPowers {
                 "You cannot delete your own account here; ask another admin.",
             )));
         }
-        let now = state.clock.now();
-        let (admin, ip) = (self.admin.clone(), ip.to_string());
-        state
-            .db
-            .run(move |conn| {
-                Ok(conn.transaction(|conn| {
-                    users::lock_admin_changes(conn, id)?;
-                    let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    users::delete(conn, id)?;
-                    if user.active && user.is_admin() && !users::active_admin_exists(conn)? {
-                        return Err(AccountError::Invalid(FormErrors::single(
-                            "confirm", LAST_ADMIN,
-                        )));
-                    }
-                    AuditEntry::new(action::ADMIN_DELETE_USER, Outcome::Success)
-                        .by(&admin)
-                        .on(&user)
-                        .from(&ip)
-                        .detail(deletion_detail(&user))
-                        .write(conn, now)?;
-                    Ok(user)
-                }))
-            })
-            .await?
+        self.locked_transaction(
+            state,
+            ip,
+            move |conn,
+                  &Acting {
+                      ref admin,
+                      ref ip,
+                      now,
+                  }| {
+                let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                users::delete(conn, id)?;
+                if user.active && user.is_admin() && !users::active_admin_exists(conn)? {
+                    return Err(AccountError::Invalid(FormErrors::single(
+                        "confirm", LAST_ADMIN,
+                    )));
+                }
+                AuditEntry::new(action::ADMIN_DELETE_USER, Outcome::Success)
+                    .by(admin)
+                    .on(&user)
+                    .from(ip)
+                    .detail(deletion_detail(&user))
+                    .write(conn, now)?;
+                Ok(user)
+            },
+        )
+        .await
     }
 }
 
@@ -439,47 +472,49 @@ impl AdminPowers {
         ids: Vec<i64>,
         ip: impl ToString,
     ) -> Result<Vec<User>, AccountError> {
-        let now = state.clock.now();
-        let (admin, ip) = (self.admin.clone(), ip.to_string());
-        state
-            .db
-            .run(move |conn| {
-                Ok(conn.transaction(|conn| {
-                    users::lock_admin_changes(conn, admin.id)?;
-                    let plan = BulkPlan::new(admin.id, action, users::find_many(conn, &ids)?);
-                    let mut removed_an_admin = false;
-                    for user in &plan.changing {
-                        removed_an_admin |=
-                            user.active && user.is_admin() && action != BulkAction::Enable;
-                        let detail = match action {
-                            BulkAction::Enable => {
-                                users::set_active(conn, user.id, true, now)?;
-                                "active: false → true".to_string()
-                            }
-                            BulkAction::Disable => {
-                                users::set_active(conn, user.id, false, now)?;
-                                let ended = sessions::delete_for_user(conn, user.id, None)?;
-                                format!("active: true → false; sessions ended: {ended}")
-                            }
-                            BulkAction::Delete => {
-                                users::delete(conn, user.id)?;
-                                deletion_detail(user)
-                            }
-                        };
-                        AuditEntry::new(action.audit_action(), Outcome::Success)
-                            .by(&admin)
-                            .on(user)
-                            .from(&ip)
-                            .detail(detail)
-                            .write(conn, now)?;
-                    }
-                    if removed_an_admin {
-                        ensure_an_active_admin_remains(conn, "action")?;
-                    }
-                    Ok(plan.changing)
-                }))
-            })
-            .await?
+        self.locked_transaction(
+            state,
+            ip,
+            move |conn,
+                  &Acting {
+                      ref admin,
+                      ref ip,
+                      now,
+                  }| {
+                let plan = BulkPlan::new(admin.id, action, users::find_many(conn, &ids)?);
+                let mut removed_an_admin = false;
+                for user in &plan.changing {
+                    removed_an_admin |=
+                        user.active && user.is_admin() && action != BulkAction::Enable;
+                    let detail = match action {
+                        BulkAction::Enable => {
+                            users::set_active(conn, user.id, true, now)?;
+                            "active: false → true".to_string()
+                        }
+                        BulkAction::Disable => {
+                            users::set_active(conn, user.id, false, now)?;
+                            let ended = sessions::delete_for_user(conn, user.id, None)?;
+                            format!("active: true → false; sessions ended: {ended}")
+                        }
+                        BulkAction::Delete => {
+                            users::delete(conn, user.id)?;
+                            deletion_detail(user)
+                        }
+                    };
+                    AuditEntry::new(action.audit_action(), Outcome::Success)
+                        .by(admin)
+                        .on(user)
+                        .from(ip)
+                        .detail(detail)
+                        .write(conn, now)?;
+                }
+                if removed_an_admin {
+                    ensure_an_active_admin_remains(conn, "action")?;
+                }
+                Ok(plan.changing)
+            },
+        )
+        .await
     }
 }
 
