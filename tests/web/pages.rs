@@ -110,3 +110,35 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn secure_cookies_use_host_prefixed_names_and_hsts(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        let secure = app.with_settings(|s| s.cookie_secure = true).await;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(format!("{}/login", secure.address)).send().await.unwrap();
+        assert_eq!(page.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+        let csrf_cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(csrf_cookie.starts_with("__Host-gatehouse_csrf="), "{csrf_cookie}");
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(csrf_cookie.contains(attribute), "{attribute} missing: {csrf_cookie}");
+        }
+        assert!(!csrf_cookie.contains("Domain"), "__Host- cookies have no Domain");
+        let token = csrf_token_in(&page.text().await.unwrap()).unwrap();
+        let name_value = csrf_cookie.split(';').next().unwrap().to_string();
+        let login = client
+            .post(format!("{}/login", secure.address))
+            .header("cookie", name_value)
+            .form(&[("email", "ada@example.com"), ("password", PASSWORD), ("csrf_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::SEE_OTHER);
+        let session_cookie = login.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.contains("session")).expect("a session cookie");
+        assert!(session_cookie.starts_with("__Host-gatehouse_session="), "{session_cookie}");
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(session_cookie.contains(attribute), "{attribute} missing: {session_cookie}");
+        }
+        assert!(!login.headers()["location"].to_str().unwrap().contains("session"), "no session id in any URL");
+    }
+}
