@@ -21,6 +21,7 @@ on_both_backends! {
         assert_eq!(revoke_ids(&html).len(), 2);
         assert_eq!(html.matches("This session").count(), 1);
         assert!(html.contains("Firefox on Linux"));
+        assert!(html.contains("in 30 min"), "an ordinary session shows its idle time left");
         assert!(html.contains("127.0.0.1"));
     }
 
@@ -89,6 +90,7 @@ on_both_backends! {
         app.signed_up_browser("Ada", "ada@example.com").await;
         let browser = app.browser();
         browser.submit("/login", &[("email", "ada@example.com"), ("password", PASSWORD), ("remember", "on")]).await;
+        assert!(browser.get_text("/sessions").await.1.contains("in 30 days"), "a remembered session shows its days left");
         app.clock.advance(3 * 24 * 3600);
         assert_eq!(browser.get("/profile").await.status(), StatusCode::OK, "remembered for days of idleness");
         for _ in 0..13 {

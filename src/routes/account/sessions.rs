@@ -18,12 +18,16 @@ struct SessionView {
     created: String,
     last_seen: String,
     expires: String,
+    /// "29 min", "5 h", "29 days": until the session ends if left idle.
+    time_left: String,
     is_current: bool,
 }
 
 impl SessionView {
-    fn new(row: SessionRow, current: Option<&str>) -> Self {
+    fn new(row: SessionRow, current: Option<&str>, now: i64) -> Self {
+        let ends = row.expires_at.min(row.absolute_expires_at);
         Self {
+            time_left: describe_time_left(ends - now),
             is_current: current == Some(row.public_id.as_str()),
             device: describe_device(row.user_agent.as_deref()),
             ip: row.ip.unwrap_or_else(|| "unknown".into()),
@@ -32,6 +36,16 @@ impl SessionView {
             expires: format_time(row.expires_at.min(row.absolute_expires_at)),
             public_id: row.public_id,
         }
+    }
+}
+
+/// A duration as people say it, rounded up: "1 min", "29 min", "5 h", "29 days".
+fn describe_time_left(seconds: i64) -> String {
+    let minutes = (seconds.max(0) + 59) / 60;
+    match minutes {
+        0..=90 => format!("{minutes} min"),
+        91..=2879 => format!("{} h", (minutes + 59) / 60),
+        _ => format!("{} days", (minutes + 1439) / 1440),
     }
 }
 
@@ -63,9 +77,10 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let current = me.session.public_id();
     let rows = sessions::live_sessions(&state, &me.user).await?;
+    let now = state.clock.now();
     let sessions = rows
         .into_iter()
-        .map(|row| SessionView::new(row, current.as_deref()))
+        .map(|row| SessionView::new(row, current.as_deref(), now))
         .collect();
     render(
         StatusCode::OK,
@@ -112,6 +127,15 @@ pub async fn revoke_others(
 #[cfg(test)]
 mod tests {
     use super::describe_device;
+
+    #[test]
+    fn time_left_is_rounded_up_to_what_people_say() {
+        use super::describe_time_left;
+        assert_eq!(describe_time_left(1800), "30 min");
+        assert_eq!(describe_time_left(61), "2 min");
+        assert_eq!(describe_time_left(3 * 3600), "3 h");
+        assert_eq!(describe_time_left(30 * 86400), "30 days");
+    }
 
     #[test]
     fn a_device_is_described_from_its_user_agent() {
