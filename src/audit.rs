@@ -38,6 +38,10 @@ pub mod action {
         ADMIN_UNLOCK = "admin_unlock",
         PASSWORD_RESET_REQUEST = "password_reset_request",
         PASSWORD_RESET = "password_reset",
+        REAUTHENTICATE = "reauthenticate",
+        EMAIL_VERIFICATION_SENT = "email_verification_sent",
+        EMAIL_VERIFY = "email_verify",
+        ADMIN_VERIFY_EMAIL = "admin_verify_email",
     }
 }
 

@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden,
     #[error("Please log in to continue")]
     LoginRequired { next: String },
+    /// A sensitive change needs the password typed again (see `auth::reauth`).
+    #[error("Please confirm your password to continue")]
+    ReauthenticationRequired { next: String },
     #[error("This form has expired or did not come from this site. Reload the page and try again.")]
     CsrfRejected,
     #[error("The request is too large")]
@@ -69,7 +72,9 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::LinkExpired => StatusCode::GONE,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
-            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::LoginRequired { .. } | Self::ReauthenticationRequired { .. } => {
+                StatusCode::SEE_OTHER
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -82,6 +87,10 @@ impl ResponseError for AppError {
         match self {
             Self::LoginRequired { next } => {
                 let location = format!("/login?next={}", crate::web::url_encode(next));
+                response.insert_header((header::LOCATION, location));
+            }
+            Self::ReauthenticationRequired { next } => {
+                let location = format!("/reauth?next={}", crate::web::url_encode(next));
                 response.insert_header((header::LOCATION, location));
             }
             Self::Busy => {

@@ -25,12 +25,11 @@ impl AdminPowers {
 
 use serde::Deserialize;
 
-use super::AccountError;
 use super::registration::{AccountFields, NewAccount, create_account};
 use crate::audit::{AuditEntry, Outcome, action};
 use diesel::Connection;
 
-use super::ensure_valid;
+use super::{AccountError, email_verification, ensure_valid};
 use crate::db::{DbConnection, sessions, users};
 use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
 use crate::errors::AppError;
@@ -93,7 +92,8 @@ impl AdminPowers {
             account.active
         );
         let (admin, ip) = (self.admin.clone(), ip.to_string());
-        create_account(
+        let audit_ip = ip.clone();
+        let user = create_account(
             &state.db,
             &state.hasher,
             &state.clock,
@@ -102,11 +102,13 @@ impl AdminPowers {
                 AuditEntry::new(action::ADMIN_CREATE_USER, Outcome::Success)
                     .by(&admin)
                     .on(user)
-                    .from(ip)
+                    .from(audit_ip)
                     .detail(detail)
             },
         )
-        .await
+        .await?;
+        email_verification::send_link(state, &user, &self.admin, ip).await?;
+        Ok(user)
     }
 }
 
@@ -194,53 +196,66 @@ impl AdminPowers {
             Some(password) => Some(state.hasher.hash(password).await?),
             None => None,
         };
-        self.locked_transaction(
-            state,
-            ip,
-            move |conn,
-                  &Acting {
-                      ref admin,
-                      ref ip,
-                      now,
-                  }| {
-                let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                let changes = users::AdminChanges {
-                    name: edit.name.as_str(),
-                    email: edit.email.as_str(),
-                    role: edit.role.as_str(),
-                    active: edit.active,
-                    password_hash: hash.as_deref(),
-                };
-                users::apply_admin_changes(conn, id, &changes, now)?;
-                if before.active && before.is_admin() && !(edit.active && edit.role == Role::Admin)
-                {
-                    ensure_an_active_admin_remains(
-                        conn,
-                        if edit.active { "role" } else { "active" },
-                    )?;
-                }
-                let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                let ends_sessions =
-                    before.role != after.role || (before.active && !after.active) || hash.is_some();
-                let ended = if ends_sessions {
-                    sessions::delete_for_user(conn, id, None)?
-                } else {
-                    0
-                };
-                let mut detail = describe_changes(&before, &after, hash.is_some());
-                if ended > 0 {
-                    detail.push_str(&format!("; sessions ended: {ended}"));
-                }
-                AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
-                    .by(admin)
-                    .on(&before)
-                    .from(ip)
-                    .detail(detail)
-                    .write(conn, now)?;
-                Ok(after)
-            },
-        )
-        .await
+        let audit_ip = ip.to_string();
+        let (after, email_changed) = self
+            .locked_transaction(
+                state,
+                audit_ip.clone(),
+                move |conn,
+                      &Acting {
+                          ref admin,
+                          ref ip,
+                          now,
+                      }| {
+                    let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    let changes = users::AdminChanges {
+                        name: edit.name.as_str(),
+                        email: edit.email.as_str(),
+                        role: edit.role.as_str(),
+                        active: edit.active,
+                        password_hash: hash.as_deref(),
+                    };
+                    users::apply_admin_changes(conn, id, &changes, now)?;
+                    if before.email != edit.email.as_str() {
+                        email_verification::forget(conn, id)?;
+                    }
+                    if before.active
+                        && before.is_admin()
+                        && !(edit.active && edit.role == Role::Admin)
+                    {
+                        ensure_an_active_admin_remains(
+                            conn,
+                            if edit.active { "role" } else { "active" },
+                        )?;
+                    }
+                    let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    let email_changed = before.email != after.email;
+                    let ends_sessions = before.role != after.role
+                        || (before.active && !after.active)
+                        || hash.is_some();
+                    let ended = if ends_sessions {
+                        sessions::delete_for_user(conn, id, None)?
+                    } else {
+                        0
+                    };
+                    let mut detail = describe_changes(&before, &after, hash.is_some());
+                    if ended > 0 {
+                        detail.push_str(&format!("; sessions ended: {ended}"));
+                    }
+                    AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
+                        .by(admin)
+                        .on(&before)
+                        .from(ip)
+                        .detail(detail)
+                        .write(conn, now)?;
+                    Ok((after, email_changed))
+                },
+            )
+            .await?;
+        if email_changed {
+            email_verification::send_link(state, &after, &self.admin, audit_ip).await?;
+        }
+        Ok(after)
     }
 }
 
@@ -526,18 +541,60 @@ impl AdminPowers {
         id: i64,
         ip: impl ToString,
     ) -> Result<User, AppError> {
+        self.small_change(state, id, ip, action::ADMIN_UNLOCK, move |conn, _, _| {
+            crate::db::throttles::clear(conn, id)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Marks an account's email verified (the admin vouches for the address).
+    pub async fn mark_email_verified(
+        &self,
+        state: &AppState,
+        id: i64,
+        ip: impl ToString,
+    ) -> Result<User, AppError> {
+        self.small_change(
+            state,
+            id,
+            ip,
+            action::ADMIN_VERIFY_EMAIL,
+            move |conn, user, now| {
+                if user.email_verified_at.is_some() {
+                    return Ok(false);
+                }
+                users::set_email_verified(conn, id, Some(now))?;
+                crate::db::tokens::delete_for_user(conn, email_verification::PURPOSE, id)?;
+                Ok(true)
+            },
+        )
+        .await
+    }
+
+    /// A change to one account that no guard depends on: `change` says whether it changed
+    /// anything, and only then is the change audited.
+    async fn small_change(
+        &self,
+        state: &AppState,
+        id: i64,
+        ip: impl ToString,
+        action: &'static str,
+        change: impl FnOnce(&mut DbConnection, &User, i64) -> Result<bool, AppError> + Send + 'static,
+    ) -> Result<User, AppError> {
         let now = state.clock.now();
         let (admin, ip) = (self.admin.clone(), ip.to_string());
         state
             .db
             .run(move |conn| {
                 let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                crate::db::throttles::clear(conn, id)?;
-                AuditEntry::new(action::ADMIN_UNLOCK, Outcome::Success)
-                    .by(&admin)
-                    .on(&user)
-                    .from(&ip)
-                    .write(conn, now)?;
+                if change(conn, &user, now)? {
+                    AuditEntry::new(action, Outcome::Success)
+                        .by(&admin)
+                        .on(&user)
+                        .from(&ip)
+                        .write(conn, now)?;
+                }
                 Ok(user)
             })
             .await

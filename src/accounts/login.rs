@@ -54,6 +54,23 @@ fn minutes(seconds: i64) -> i64 {
     (seconds + 59) / 60
 }
 
+/// Why a password is being checked: it decides the audit action and whether it counts as a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Login,
+    /// The password typed again before a sensitive change.
+    Reauthenticate,
+}
+
+impl Purpose {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Login => action::LOGIN,
+            Self::Reauthenticate => action::REAUTHENTICATE,
+        }
+    }
+}
+
 /// Verifies the credentials, upgrades an old-cost hash, records the login and audits it.
 /// A locked account is refused before any password work.
 pub async fn authenticate(
@@ -61,7 +78,6 @@ pub async fn authenticate(
     form: &LoginForm,
     ip: impl ToString,
 ) -> Result<User, LoginError> {
-    let ip = ip.to_string();
     let email = Email::parse(&form.email).ok();
     let user = match email.clone() {
         Some(email) => {
@@ -72,25 +88,50 @@ pub async fn authenticate(
         }
         None => None,
     };
+    let label = form.email.trim().to_string();
+    check_password(state, user, &form.password, &label, Purpose::Login, ip).await
+}
+
+/// Checks the password of a logged-in user again before a sensitive change. Failures count
+/// towards the same lockout as failed logins, so this is no side door for guessing.
+pub async fn reauthenticate(
+    state: &AppState,
+    user: &User,
+    password: &SecretString,
+    ip: impl ToString,
+) -> Result<(), LoginError> {
+    let label = user.email.clone();
+    let user = Some(user.clone());
+    check_password(state, user, password, &label, Purpose::Reauthenticate, ip)
+        .await
+        .map(|_| ())
+}
+
+async fn check_password(
+    state: &AppState,
+    user: Option<User>,
+    password: &SecretString,
+    label: &str,
+    purpose: Purpose,
+    ip: impl ToString,
+) -> Result<User, LoginError> {
+    let ip = ip.to_string();
     let now = state.clock.now();
     if let Some(user) = &user {
-        refuse_if_locked(state, user, &ip, now).await?;
+        refuse_if_locked(state, user, purpose, &ip, now).await?;
     }
     let verification = state
         .hasher
-        .verify(
-            &form.password,
-            user.as_ref().map(|u| u.password_hash.clone()),
-        )
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
     match user {
         Some(user) if verification.matches && user.active => {
             let new_hash = if verification.needs_rehash {
-                Some(state.hasher.rehash(&form.password).await?)
+                Some(state.hasher.rehash(password).await?)
             } else {
                 None
             };
-            let audit = AuditEntry::own(action::LOGIN, &user, &ip);
+            let audit = AuditEntry::own(purpose.action(), &user, &ip);
             let id = user.id;
             state
                 .db
@@ -98,7 +139,9 @@ pub async fn authenticate(
                     if let Some(hash) = new_hash {
                         users::set_password_hash(conn, id, &hash, now)?;
                     }
-                    users::record_login(conn, id, now)?;
+                    if purpose == Purpose::Login {
+                        users::record_login(conn, id, now)?;
+                    }
                     throttles::clear(conn, id)?;
                     audit.write(conn, now)
                 })
@@ -111,13 +154,13 @@ pub async fn authenticate(
                 Some(u) if !u.active && verification.matches => "account disabled",
                 Some(_) => "wrong password",
             };
-            let audit = AuditEntry::new(action::LOGIN, Outcome::Failure)
+            let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
                 .from(&ip)
                 .detail(reason);
             match user {
                 Some(user) => count_failure(state, user, audit, &ip, now).await?,
                 None => {
-                    let audit = audit.on_label(form.email.trim());
+                    let audit = audit.on_label(label);
                     state.db.run(move |conn| audit.write(conn, now)).await?;
                 }
             }
@@ -129,6 +172,7 @@ pub async fn authenticate(
 async fn refuse_if_locked(
     state: &AppState,
     user: &User,
+    purpose: Purpose,
     ip: &str,
     now: i64,
 ) -> Result<(), LoginError> {
@@ -143,7 +187,7 @@ async fn refuse_if_locked(
     else {
         return Ok(());
     };
-    let audit = AuditEntry::new(action::LOGIN, Outcome::Failure)
+    let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
         .on(user)
         .from(ip)
         .detail("account locked");

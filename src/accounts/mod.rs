@@ -3,6 +3,7 @@
 //! admin area and the API). Each rule lives here, not in a handler.
 
 pub mod admin;
+pub mod email_verification;
 pub mod login;
 pub mod password_reset;
 pub mod profile;
@@ -79,4 +80,28 @@ pub(crate) fn new_password(
     parsed.ok_or_else(|| {
         AccountError::App(AppError::internal("validation passed without a password"))
     })
+}
+
+/// The active account a usable one-time link of `purpose` belongs to; anything else is an
+/// expired link (410), whatever the reason, so a link tells nobody more than that.
+pub(crate) async fn account_for_link(
+    state: &crate::state::AppState,
+    purpose: &'static str,
+    token: &str,
+) -> Result<crate::db::models::User, AppError> {
+    use crate::db::{tokens, users};
+    let (hash, now) = (crate::crypto::token_hash(token), state.clock.now());
+    state
+        .db
+        .run(move |conn| {
+            let token =
+                tokens::find_usable(conn, purpose, &hash, now)?.ok_or(AppError::LinkExpired)?;
+            let user = token
+                .user_id
+                .map(|id| users::find_by_id(conn, id))
+                .transpose()?
+                .flatten();
+            user.filter(|user| user.active).ok_or(AppError::LinkExpired)
+        })
+        .await
 }

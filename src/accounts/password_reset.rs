@@ -87,20 +87,7 @@ pub async fn request(
 
 /// The account a usable link belongs to.
 pub async fn account_for_link(state: &AppState, token: &str) -> Result<User, AppError> {
-    let (hash, now) = (crypto::token_hash(token), state.clock.now());
-    state
-        .db
-        .run(move |conn| {
-            let token =
-                tokens::find_usable(conn, PURPOSE, &hash, now)?.ok_or(AppError::LinkExpired)?;
-            let user = token
-                .user_id
-                .map(|id| users::find_by_id(conn, id))
-                .transpose()?
-                .flatten();
-            user.filter(|user| user.active).ok_or(AppError::LinkExpired)
-        })
-        .await
+    super::account_for_link(state, PURPOSE, token).await
 }
 
 /// Sets the new password through a link, which is then used up.

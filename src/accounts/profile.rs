@@ -82,12 +82,16 @@ pub async fn update_profile(
             changes.join(", ")
         }
     ));
-    let id = user.id;
+    let (id, email_changed) = (user.id, changes.contains(&"email"));
+    let ip = ip.to_string();
     let updated = state
         .db
         .run(move |conn| {
             if let Err(e) = users::update_profile(conn, id, name.as_str(), email.as_str(), now) {
                 return Ok(Err(AccountError::from(e)));
+            }
+            if email_changed {
+                super::email_verification::forget(conn, id)?;
             }
             audit.write(conn, now)?;
             Ok(Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?))
@@ -103,6 +107,7 @@ pub async fn update_profile(
                 user.email, updated.email
             ),
         });
+        super::email_verification::send_link(state, &updated, &updated, ip).await?;
     }
     Ok(updated)
 }

@@ -140,12 +140,15 @@ pub async fn register(
 ) -> Result<User, AccountError> {
     let account = form.validate(Role::User)?;
     let ip = ip.to_string();
-    create_account(
+    let audit_ip = ip.clone();
+    let user = create_account(
         &state.db,
         &state.hasher,
         &state.clock,
         account,
-        move |user| AuditEntry::own(crate::audit::action::REGISTER, user, ip),
+        move |user| AuditEntry::own(crate::audit::action::REGISTER, user, audit_ip),
     )
-    .await
+    .await?;
+    super::email_verification::send_link(state, &user, &user, ip).await?;
+    Ok(user)
 }

@@ -6,6 +6,7 @@ pub mod admin_guard;
 pub mod csrf;
 pub mod current_user;
 pub mod password_hasher;
+pub mod reauth;
 pub mod session_state;
 pub mod session_store;
 
@@ -13,4 +14,5 @@ pub use admin_guard::AdminUser;
 pub use csrf::CsrfToken;
 pub use current_user::{CurrentUser, MaybeUser};
 pub use password_hasher::PasswordHasher;
+pub use reauth::RecentlyAuthenticated;
 pub use session_state::TypedSession;

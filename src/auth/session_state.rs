@@ -20,6 +20,7 @@ const REMEMBER_KEY: &str = "remember";
 const IP_KEY: &str = "ip";
 const USER_AGENT_KEY: &str = "ua";
 const FLASH_KEY: &str = "flash";
+const AUTHENTICATED_AT_KEY: &str = "auth_at";
 
 /// Session lifetimes from the SPEC.
 pub mod timeouts {
@@ -31,6 +32,8 @@ pub mod timeouts {
     pub const ABSOLUTE: i64 = 30 * 24 * 3600;
     /// `last_seen_at` is written at most this often per session.
     pub const TOUCH_INTERVAL: i64 = 60;
+    /// Sensitive changes ask for the password again when it was last typed longer ago.
+    pub const REAUTHENTICATE_AFTER: i64 = 10 * 60;
 
     pub fn idle(remember: bool) -> i64 {
         if remember { REMEMBER_IDLE } else { IDLE }
@@ -43,6 +46,8 @@ pub struct LoginContext {
     pub remember: bool,
     pub ip: String,
     pub user_agent: Option<String>,
+    /// When the password was typed (now, at login).
+    pub authenticated_at: i64,
 }
 
 pub struct TypedSession {
@@ -78,7 +83,21 @@ impl TypedSession {
         if let Some(agent) = &login.user_agent {
             self.insert(USER_AGENT_KEY, agent)?;
         }
-        Ok(())
+        self.insert(AUTHENTICATED_AT_KEY, login.authenticated_at)
+    }
+
+    /// True when the password was typed in this session within the last ten minutes.
+    pub fn authenticated_recently(&self, now: i64) -> bool {
+        self.session
+            .get::<i64>(AUTHENTICATED_AT_KEY)
+            .ok()
+            .flatten()
+            .is_some_and(|at| now - at <= timeouts::REAUTHENTICATE_AFTER)
+    }
+
+    /// Records that the password was just typed again.
+    pub fn reauthenticated(&self, now: i64) -> Result<(), AppError> {
+        self.insert(AUTHENTICATED_AT_KEY, now)
     }
 
     /// Ends the session: its row is deleted, so a copied cookie is dead too.

@@ -58,3 +58,26 @@ pub fn consume(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<bool> 
 pub fn purge_expired(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
     diesel::delete(one_time_tokens::table.filter(one_time_tokens::expires_at.le(now))).execute(conn)
 }
+
+/// Removes the tokens of one purpose that belong to a user (a newer link replaces them).
+pub fn delete_for_user(conn: &mut DbConnection, purpose: &str, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        one_time_tokens::table
+            .filter(one_time_tokens::purpose.eq(purpose))
+            .filter(one_time_tokens::user_id.eq(user_id)),
+    )
+    .execute(conn)
+}
+
+/// When the newest token of this purpose was issued to a user.
+pub fn latest_issued(
+    conn: &mut DbConnection,
+    purpose: &str,
+    user_id: i64,
+) -> QueryResult<Option<i64>> {
+    one_time_tokens::table
+        .filter(one_time_tokens::purpose.eq(purpose))
+        .filter(one_time_tokens::user_id.eq(user_id))
+        .select(diesel::dsl::max(one_time_tokens::created_at))
+        .first(conn)
+}

@@ -47,6 +47,17 @@ pub fn update_profile(
         .execute(conn)
 }
 
+/// `Some(time)` marks the email verified then; `None` marks it unverified.
+pub fn set_email_verified(
+    conn: &mut DbConnection,
+    id: i64,
+    verified_at: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::email_verified_at.eq(verified_at))
+        .execute(conn)
+}
+
 pub fn set_password_hash(
     conn: &mut DbConnection,
     id: i64,

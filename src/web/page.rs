@@ -15,6 +15,8 @@ use crate::errors::AppError;
 pub struct NavUser {
     pub name: String,
     pub is_admin: bool,
+    /// False shows the "verify your email" banner.
+    pub email_verified: bool,
 }
 
 /// The layout's data, passed to every template as `page`.
@@ -75,6 +77,7 @@ impl Page {
             user: user.map(|u| NavUser {
                 name: u.name.clone(),
                 is_admin: u.is_admin(),
+                email_verified: u.email_verified_at.is_some(),
             }),
             flash: user.and_then(|_| self.session.take_flash()),
         }

@@ -27,7 +27,7 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ip);
     let method = req.method().to_string();
-    let path = req.path().to_string();
+    let path = redact_tokens(req.path());
 
     // An error raised by a middleware (not a handler) has no request left to answer with;
     // actix turns it into a plain response after this point, so it is logged here.
@@ -74,4 +74,46 @@ fn client_ip(req: &ServiceRequest) -> ClientIp {
         client_ip::resolve(peer, forwarded, &trusted)
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
     )
+}
+
+/// The path as the log may keep it: a one-time link's token (48 or more letters and
+/// digits in one segment) is replaced, so the log never holds a usable link.
+fn redact_tokens(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let looks_like_a_token = segment.len() >= 48
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if looks_like_a_token {
+                "[token]"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_tokens;
+
+    #[test]
+    fn one_time_link_tokens_never_reach_the_access_log() {
+        let token = "a".repeat(64);
+        assert_eq!(
+            redact_tokens(&format!("/password-reset/{token}")),
+            "/password-reset/[token]"
+        );
+        assert_eq!(
+            redact_tokens(&format!("/verify-email/{token}")),
+            "/verify-email/[token]"
+        );
+        assert_eq!(
+            redact_tokens("/admin/users/42/edit"),
+            "/admin/users/42/edit"
+        );
+        assert_eq!(redact_tokens("/"), "/");
+    }
 }

@@ -484,7 +484,7 @@ on_both_backends! {
         assert!(html.contains("name: Ada → Ada King"), "an edit shows before → after");
         let (_, by_actor) = admin.get_text("/admin/audit?actor=ADA%40example.com").await;
         let actions: Vec<String> = audit_lines(&by_actor).into_iter().map(|l| l.1).collect();
-        assert_eq!(actions, ["logout", "register"]);
+        assert_eq!(actions, ["logout", "email_verification_sent", "register"]);
         let (_, by_target) = admin.get_text("/admin/audit?target=ada%40example.com&action=login").await;
         let lines = audit_lines(&by_target);
         assert_eq!(lines.len(), 1);

@@ -14,6 +14,53 @@ use gatehouse::startup::Application;
 use regex::Regex;
 use reqwest::StatusCode;
 
+/// Every log line the application writes during the test run, for the secret scan.
+pub mod log_capture {
+    use std::sync::{Mutex, Once};
+
+    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    /// Prints what `RUST_LOG` asks for (as `env_logger` does in tests) and keeps every line
+    /// at info level or above, whatever the filter.
+    struct CapturingLogger(env_logger::Logger);
+
+    impl log::Log for CapturingLogger {
+        fn enabled(&self, metadata: &log::Metadata) -> bool {
+            metadata.level() <= log::Level::Info || self.0.enabled(metadata)
+        }
+
+        fn log(&self, record: &log::Record) {
+            if record.level() <= log::Level::Info {
+                let line = format!("{} {}: {}", record.level(), record.target(), record.args());
+                LINES.lock().unwrap().push(line);
+            }
+            if self.0.matches(record) {
+                self.0.log(record);
+            }
+        }
+
+        fn flush(&self) {}
+    }
+
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let inner = env_logger::Builder::from_default_env()
+                .is_test(true)
+                .build();
+            let max = inner.filter().max(log::LevelFilter::Info);
+            if log::set_boxed_logger(Box::new(CapturingLogger(inner))).is_ok() {
+                log::set_max_level(max);
+            }
+        });
+    }
+
+    /// A copy of the lines written so far (by every test in this process).
+    pub fn lines() -> Vec<String> {
+        LINES.lock().unwrap().clone()
+    }
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ENV_POSTGRES: &str = "GATEHOUSE_TEST_DATABASE_URL";
 
@@ -142,7 +189,7 @@ impl TestApp {
         key: SecretKey,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
-        let _ = env_logger::builder().is_test(true).try_init();
+        log_capture::install();
         let settings = Settings {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
             addr: "127.0.0.1:0".parse().unwrap(),

@@ -24,7 +24,7 @@ on_both_backends! {
         let rows = app.audit_rows().await;
         let story: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
         assert_eq!(story, [
-            ("register", "success"), ("logout", "success"), ("login", "failure"),
+            ("register", "success"), ("email_verification_sent", "success"), ("logout", "success"), ("login", "failure"),
             ("login", "success"), ("password_change", "success"), ("sessions_revoke_others", "success"),
         ]);
         let everything = format!("{rows:?}");

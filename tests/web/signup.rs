@@ -14,7 +14,7 @@ on_both_backends! {
         assert!(html.contains("Signed in as <strong>Ada Lovelace</strong>"));
         assert!(html.contains(r#"value="ada@example.com""#), "email is stored trimmed and lower-cased");
         let actions: Vec<String> = app.audit_rows().await.into_iter().map(|r| r.0).collect();
-        assert_eq!(actions, ["register"]);
+        assert_eq!(actions, ["register", "email_verification_sent"]);
     }
 
     async fn sign_up_with_bad_fields_shows_each_error_and_keeps_what_was_typed(app: TestApp) {

@@ -29,6 +29,7 @@ struct LoginPage {
 pub struct NextQuery {
     next: Option<String>,
     reset: Option<String>,
+    verified: Option<String>,
 }
 
 #[get("/login")]
@@ -47,12 +48,20 @@ pub async fn show(
         next: next.unwrap_or_default(),
         remember: false,
         error: None,
-        notice: query
-            .reset
-            .is_some()
-            .then_some("Your password was changed. Log in with the new one."),
+        notice: notice(&query),
     };
     render(StatusCode::OK, &view)
+}
+
+/// The message a redirect to the login page asked for.
+fn notice(query: &NextQuery) -> Option<&'static str> {
+    if query.reset.is_some() {
+        Some("Your password was changed. Log in with the new one.")
+    } else if query.verified.is_some() {
+        Some("Thank you: your email address is verified. Log in to go on.")
+    } else {
+        None
+    }
 }
 
 #[post("/login")]

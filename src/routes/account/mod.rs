@@ -4,8 +4,10 @@ mod login;
 mod password;
 mod password_reset;
 mod profile;
+mod reauth;
 mod register;
 mod sessions;
+mod verify_email;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -30,9 +32,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password_reset::submit)
         .service(password_reset::show_link)
         .service(password_reset::submit_link)
+        .service(reauth::show)
+        .service(reauth::submit)
         .service(sessions::list)
         .service(sessions::revoke_one)
-        .service(sessions::revoke_others);
+        .service(sessions::revoke_others)
+        .service(verify_email::show_link)
+        .service(verify_email::confirm_link)
+        .service(verify_email::resend);
 }
 
 /// Logs `user` in under a new session key and sends them on to `location`.
@@ -44,6 +51,9 @@ pub fn log_in_and_redirect(
     ip: ClientIp,
     location: &str,
 ) -> Result<HttpResponse, AppError> {
+    let state = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -54,6 +64,7 @@ pub fn log_in_and_redirect(
         remember,
         ip: ip.to_string(),
         user_agent,
+        authenticated_at: state.clock.now(),
     })?;
     Ok(see_other(location))
 }

@@ -61,7 +61,6 @@ pub async fn submit(
 #[template(path = "account/password_reset_new.html")]
 struct NewPasswordPage {
     page: PageContext,
-    token: String,
     email: String,
     errors: FormErrors,
 }
@@ -75,7 +74,6 @@ pub async fn show_link(
     let user = password_reset::account_for_link(&state, &token).await?;
     let view = NewPasswordPage {
         page: page.context(None),
-        token: token.into_inner(),
         email: user.email,
         errors: FormErrors::default(),
     };
@@ -97,7 +95,6 @@ pub async fn submit_link(
             let user = password_reset::account_for_link(&state, &token).await?;
             let view = NewPasswordPage {
                 page: page.context(None),
-                token: token.into_inner(),
                 email: user.email,
                 errors: error.into_form_errors()?,
             };

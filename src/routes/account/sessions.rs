@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
 use crate::accounts::sessions;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, RecentlyAuthenticated};
 use crate::db::models::SessionRow;
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -94,7 +94,7 @@ pub async fn list(
 #[post("/sessions/{id}/revoke")]
 pub async fn revoke_one(
     state: web::Data<AppState>,
-    me: CurrentUser,
+    RecentlyAuthenticated(me): RecentlyAuthenticated,
     ip: ClientIp,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -111,7 +111,7 @@ pub async fn revoke_one(
 #[post("/sessions/revoke")]
 pub async fn revoke_others(
     state: web::Data<AppState>,
-    me: CurrentUser,
+    RecentlyAuthenticated(me): RecentlyAuthenticated,
     ip: ClientIp,
 ) -> Result<HttpResponse, AppError> {
     let ended = sessions::revoke_others(&state, &me.user, me.session.public_id(), ip).await?;

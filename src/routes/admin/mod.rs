@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new_user::submit)
         .service(users::show)
         .service(users::unlock)
+        .service(users::mark_verified)
         .service(edit_user::show)
         .service(edit_user::submit)
         .service(delete_user::show)

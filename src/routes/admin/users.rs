@@ -343,3 +343,21 @@ pub async fn unlock(
         .set_flash(&format!("Unlocked {}: they can log in again.", user.email))?;
     Ok(see_other(&format!("/admin/users/{}", user.id)))
 }
+
+#[post("/admin/users/{id}/verify")]
+pub async fn mark_verified(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    ip: ClientIp,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = admin
+        .powers
+        .mark_email_verified(&state, id.into_inner(), ip)
+        .await?;
+    admin
+        .me
+        .session
+        .set_flash(&format!("{} is marked verified.", user.email))?;
+    Ok(see_other(&format!("/admin/users/{}", user.id)))
+}
