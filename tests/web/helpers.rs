@@ -133,6 +133,11 @@ impl TestDatabase {
                     .expect("create test database");
                 let mut url = url::Url::parse(&server).expect("valid URL");
                 url.set_path(&name);
+                // Loopback needs no TLS, and libpq's OpenSSL is torn down at process exit
+                // while pool threads may still use it (an intermittent SIGSEGV at exit).
+                if !url.query_pairs().any(|(key, _)| key == "sslmode") {
+                    url.query_pairs_mut().append_pair("sslmode", "disable");
+                }
                 Self {
                     url: url.to_string(),
                     postgres: Some((server, name)),
