@@ -1,0 +1,154 @@
+//! Headless Chromium driven through its own chromedriver: one of each per test, on a free
+//! loopback port, with a fresh profile folder; both are killed (and reaped) when the test ends.
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub struct Chrome {
+    pub client: Client,
+    /// The app under test, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Whether pages may run JavaScript: every journey runs both ways, since no feature needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JavaScript {
+    On,
+    Off,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl Chrome {
+    pub async fn start(base: &str, javascript: JavaScript) -> Self {
+        let profile = tempfile::tempdir().expect("profile folder");
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        for _ in 0..200 {
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--no-first-run".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        if javascript == JavaScript::Off {
+            args.push("--blink-settings=scriptEnabled=false".into());
+        }
+        let capabilities = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session");
+        Self {
+            client,
+            base: base.to_string(),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn visit(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("page loads");
+    }
+
+    /// The path (and query) of the page shown now.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("current url");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// The visible text of the page.
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("a body")
+            .text()
+            .await
+            .expect("its text")
+    }
+
+    /// Types into the field labelled by `id`, replacing what was there.
+    pub async fn fill(&self, id: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("typing");
+    }
+
+    /// Clicks the button or link that shows exactly this text: in the page's main part if
+    /// there is one there (a form's "Log in" button), else in the header ("Log out").
+    pub async fn click(&self, text: &str) {
+        let clickable = format!("//*[(self::button or self::a) and normalize-space(.)='{text}']");
+        let in_main = format!("//main{clickable}");
+        let element = match self.client.find(Locator::XPath(&in_main)).await {
+            Ok(element) => element,
+            Err(_) => self
+                .client
+                .find(Locator::XPath(&clickable))
+                .await
+                .unwrap_or_else(|e| panic!("nothing to click called {text:?}: {e}")),
+        };
+        element.click().await.expect("click");
+    }
+
+    /// Ends the WebDriver session; the processes go with `Drop`.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        // chromedriver and the Chromium it started share one process group.
+        let group = self.driver.id() as i32;
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        let _ = self.driver.wait();
+    }
+}

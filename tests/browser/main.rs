@@ -1,0 +1,46 @@
+//! The browser suite: every journey in headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), against the real application on a loopback port, once with JavaScript
+//! and once without. Without Chromium the journeys are listed as ignored with
+//! "BROWSER SKIPPED" (a build.rs cfg), never silently passed.
+
+#[path = "../web/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod chrome;
+mod journeys;
+
+/// Runs each journey twice, with JavaScript on and off, each with its own app, database and
+/// browser.
+#[macro_export]
+macro_rules! in_a_browser {
+    ($(async fn $name:ident($app:ident: TestApp, $chrome:ident: Chrome) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[allow(unused_variables)]
+                async fn journey($app: $crate::helpers::TestApp, $chrome: $crate::chrome::Chrome) $body
+
+                async fn run(javascript: $crate::chrome::JavaScript) {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+                    let chrome = $crate::chrome::Chrome::start(&app.address, javascript).await;
+                    journey(app, chrome).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                async fn javascript_on() {
+                    run($crate::chrome::JavaScript::On).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                async fn javascript_off() {
+                    run($crate::chrome::JavaScript::Off).await
+                }
+            }
+        )*
+    };
+}
