@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod accessibility;
 mod chrome;
 mod journeys;
 
@@ -39,6 +40,30 @@ macro_rules! in_a_browser {
                 #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
                 async fn javascript_off() {
                     run($crate::chrome::JavaScript::Off).await
+                }
+            }
+        )*
+    };
+}
+
+/// Runs each check once, with JavaScript on (axe-core runs in the page).
+#[macro_export]
+macro_rules! in_a_browser_with_javascript {
+    ($(async fn $name:ident($app:ident: TestApp, $chrome:ident: Chrome) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[allow(unused_variables)]
+                async fn check($app: $crate::helpers::TestApp, $chrome: $crate::chrome::Chrome) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                async fn javascript_on() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+                    let chrome = $crate::chrome::Chrome::start(&app.address, $crate::chrome::JavaScript::On).await;
+                    check(app, chrome).await
                 }
             }
         )*

@@ -120,6 +120,10 @@ on_both_backends! {
         }
         let (_, html) = admin.get_text("/admin/users?sort=email").await;
         assert!(html.contains(r#"aria-sort="ascending"><a href="/admin/users?sort=-email">Email ▲</a>"#), "{html}");
+        for (key, label) in [("name", "Name"), ("role", "Role"), ("status", "Status"), ("created", "Created"), ("last_login", "Last login")] {
+            assert!(html.contains(&format!(r#"<a href="/admin/users?sort={key}">{label}</a></th>"#)), "every column has a sorting header: {label}");
+        }
+        assert_eq!(html.matches("<th scope=\"col\"").count(), 7, "a header for the checkbox and each of the six columns");
     }
 
     async fn bad_list_parameters_are_answered_400_with_the_reason(app: TestApp) {

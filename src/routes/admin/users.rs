@@ -178,6 +178,8 @@ fn headers(params: &ListParams) -> Vec<ColumnHeader> {
     let labels = [
         (SortColumn::Email, "Email"),
         (SortColumn::Name, "Name"),
+        (SortColumn::Role, "Role"),
+        (SortColumn::Status, "Status"),
         (SortColumn::Created, "Created"),
         (SortColumn::LastLogin, "Last login"),
     ];

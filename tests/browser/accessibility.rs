@@ -1,0 +1,196 @@
+//! Every page, checked by axe-core (WCAG 2.1 A and AA rules) in Chromium with no violation
+//! of any impact, and photographed at 1280 and 375 pixels wide. axe-core comes from the npm
+//! registry (`npm ci --prefix tests/browser/axe`); the screenshots go to `target/screenshots/`,
+//! or to the folder in `GATEHOUSE_SCREENSHOTS` (`docs/screenshots` to refresh the committed ones).
+
+use std::path::PathBuf;
+
+use fantoccini::Locator;
+
+use crate::chrome::Chrome;
+use crate::helpers::PASSWORD;
+use crate::in_a_browser_with_javascript;
+
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/browser/axe/node_modules/axe-core/axe.min.js"
+);
+
+/// Runs axe on the page shown and returns its violations, one line each.
+pub async fn axe_violations(chrome: &Chrome) -> Vec<String> {
+    let source = std::fs::read_to_string(AXE)
+        .unwrap_or_else(|e| panic!("{AXE}: {e}; run `npm ci --prefix tests/browser/axe`"));
+    chrome
+        .client
+        .execute(&source, vec![])
+        .await
+        .expect("axe loads");
+    let run = r#"
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+          .then(result => done({
+              passes: result.passes.length,
+              violations: result.violations.map(v =>
+                  `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`),
+          }))
+          .catch(error => done({ passes: 0, violations: [`axe failed: ${error}`] }));
+    "#;
+    let value = chrome
+        .client
+        .execute_async(run, vec![])
+        .await
+        .expect("axe runs");
+    let passes = value["passes"].as_u64().unwrap_or(0);
+    let violations: Vec<String> =
+        serde_json::from_value(value["violations"].clone()).expect("a list of violations");
+    assert!(passes > 0 || !violations.is_empty(), "axe checked nothing");
+    violations
+}
+
+fn screenshot_folder() -> PathBuf {
+    let folder = std::env::var_os("GATEHOUSE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&folder).expect("screenshot folder");
+    folder
+}
+
+/// Checks the page shown with axe and saves it as `<name>-1280.png` and `<name>-375.png`.
+/// Returns the violations found, each prefixed with the page's name.
+pub async fn check_and_photograph(chrome: &Chrome, name: &str) -> Vec<String> {
+    let mut found: Vec<String> = axe_violations(chrome)
+        .await
+        .into_iter()
+        .map(|v| format!("{name}: {v}"))
+        .collect();
+    let folder = screenshot_folder();
+    for (width, height) in [(1280, 900), (375, 812)] {
+        chrome
+            .client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+        let png = chrome.client.screenshot().await.expect("screenshot");
+        std::fs::write(folder.join(format!("{name}-{width}.png")), png).expect("save screenshot");
+        if width == 375 {
+            found.extend(
+                axe_violations(chrome)
+                    .await
+                    .into_iter()
+                    .map(|v| format!("{name} at 375 px: {v}")),
+            );
+        }
+    }
+    chrome
+        .client
+        .set_window_size(1280, 900)
+        .await
+        .expect("resize");
+    found
+}
+
+/// Visits each path, checks it and photographs it.
+async fn check_pages(chrome: &Chrome, pages: &[(&str, &str)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, path) in pages {
+        chrome.visit(path).await;
+        found.extend(check_and_photograph(chrome, name).await);
+    }
+    found
+}
+
+/// Submits the form shown after filling `fields`, then checks the page that answers.
+async fn check_after_submit(
+    chrome: &Chrome,
+    name: &str,
+    fields: &[(&str, &str)],
+    button: &str,
+) -> Vec<String> {
+    for (id, value) in fields {
+        chrome.fill(id, value).await;
+    }
+    chrome.click(button).await;
+    check_and_photograph(chrome, name).await
+}
+
+fn assert_none(found: Vec<String>) {
+    assert!(
+        found.is_empty(),
+        "axe found {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+in_a_browser_with_javascript! {
+    async fn anonymous_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+    app.signed_up_browser("Ada", "ada@example.com").await;
+    let mut found = check_pages(&chrome, &[
+        ("home", "/"),
+        ("login", "/login"),
+        ("register", "/register"),
+        ("password-reset", "/password-reset"),
+        ("password-reset-sent", "/password-reset?sent=1"),
+        ("not-found", "/no-such-page"),
+        ("expired-link", &format!("/password-reset/{}", "0".repeat(64))),
+    ]).await;
+    chrome.visit("/login").await;
+    found.extend(check_after_submit(&chrome, "login-refused", &[("email", "ada@example.com"), ("password", "not it")], "Log in").await);
+    chrome.visit("/register").await;
+    found.extend(check_after_submit(&chrome, "register-errors", &[("name", ""), ("email", "not an email"), ("password", "short")], "Create account").await);
+    assert_none(found);
+    chrome.close().await;
+}
+
+    async fn account_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+    let _ = &app;
+    chrome.visit("/register").await;
+    for (id, value) in [("name", "Ada Lovelace"), ("email", "ada@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+        chrome.fill(id, value).await;
+    }
+    chrome.click("Create account").await;
+    let mut found = check_pages(&chrome, &[
+        ("profile", "/profile"),
+        ("password", "/password"),
+        ("sessions", "/sessions"),
+        ("reauth", "/reauth?next=%2Fsessions"),
+    ]).await;
+    chrome.visit("/password").await;
+    found.extend(check_after_submit(&chrome, "password-errors", &[("current_password", "wrong"), ("new_password", "password")], "Change password").await);
+    chrome.visit("/admin/users").await;
+    found.extend(check_and_photograph(&chrome, "forbidden").await);
+    assert_none(found);
+    chrome.close().await;
+}
+
+    async fn admin_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+    let token = app.setup_token.clone().expect("a setup link");
+    chrome.visit(&format!("/setup/{token}")).await;
+    let mut found = check_and_photograph(&chrome, "setup").await;
+    for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+        chrome.fill(id, value).await;
+    }
+    chrome.click("Create admin account").await;
+    app.seed_users(60).await;
+    found.extend(check_pages(&chrome, &[
+        ("admin-users", "/admin/users"),
+        ("admin-users-search", "/admin/users?q=given1&status=active&sort=-created"),
+        ("admin-user", "/admin/users/2"),
+        ("admin-edit-user", "/admin/users/2/edit"),
+        ("admin-delete-user", "/admin/users/2/delete"),
+        ("admin-new-user", "/admin/users/new"),
+        ("admin-audit", "/admin/audit"),
+    ]).await);
+    chrome.visit("/admin/users/new").await;
+    found.extend(check_after_submit(&chrome, "admin-new-user-errors", &[("email", "nope")], "Create user").await);
+    chrome.visit("/admin/users?sort=email").await;
+    for checkbox in chrome.client.find_all(Locator::Css("input[name=ids]")).await.expect("checkboxes").into_iter().take(3) {
+        checkbox.click().await.expect("tick");
+    }
+    chrome.client.find(Locator::Css("#bulk-action option[value=disable]")).await.expect("a disable option").click().await.expect("choose");
+    chrome.click("Review…").await;
+    found.extend(check_and_photograph(&chrome, "admin-bulk-review").await);
+    assert_none(found);
+    chrome.close().await;
+}
+}
