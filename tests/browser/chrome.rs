@@ -121,7 +121,8 @@ impl Chrome {
     }
 
     /// Clicks the button or link that shows exactly this text: in the page's main part if
-    /// there is one there (a form's "Log in" button), else in the header ("Log out").
+    /// there is one there (a form's "Log in" button), else in the header ("Log out"); then
+    /// waits for the page it leads to.
     pub async fn click(&self, text: &str) {
         let clickable = format!("//*[(self::button or self::a) and normalize-space(.)='{text}']");
         let in_main = format!("//main{clickable}");
@@ -133,13 +134,53 @@ impl Chrome {
                 .await
                 .unwrap_or_else(|e| panic!("nothing to click called {text:?}: {e}")),
         };
-        element.click().await.expect("click");
+        follow(element, text).await;
+    }
+
+    /// Clicks the first element that matches a CSS selector and waits for the page it leads to.
+    pub async fn press(&self, selector: &str) {
+        let element = self
+            .client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {selector:?}: {e}"));
+        follow(element, selector).await;
+    }
+
+    /// Clicks the first element that matches a CSS selector.
+    pub async fn click_css(&self, selector: &str) {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {selector:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Chooses an option of the `<select>` with this id.
+    pub async fn choose(&self, id: &str, value: &str) {
+        self.click_css(&format!("#{id} option[value='{value}']"))
+            .await;
     }
 
     /// Ends the WebDriver session; the processes go with `Drop`.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }
+}
+
+/// Clicks a button or link and waits until its page is gone, so that what is read next is the
+/// page it led to.
+async fn follow(element: fantoccini::elements::Element, what: &str) {
+    element.click().await.expect("click");
+    for _ in 0..400 {
+        if element.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("clicking {what:?} did not lead to a new page");
 }
 
 impl Drop for Chrome {

@@ -1,8 +1,12 @@
 //! What people do, click by click, each ending in what the page shows.
 
+use reqwest::StatusCode;
+
 use crate::chrome::Chrome;
-use crate::helpers::PASSWORD;
+use crate::helpers::{PASSWORD, location};
 use crate::in_a_browser;
+
+const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// Signs up through the form and lands on the profile.
 async fn sign_up(chrome: &Chrome, name: &str, email: &str) {
@@ -64,6 +68,103 @@ in_a_browser! {
         chrome.click("Users").await;
         assert_eq!(chrome.path().await, "/admin/users");
         assert!(chrome.text().await.contains("root@example.com"));
+        chrome.close().await;
+    }
+
+    async fn a_password_change_logs_out_the_session_on_another_device(app: TestApp, chrome: Chrome) {
+        sign_up(&chrome, "Ada", "ada@example.com").await;
+        let phone = app.browser();
+        phone.login("ada@example.com", PASSWORD).await;
+        assert_eq!(phone.get("/profile").await.status(), StatusCode::OK);
+        chrome.click("Password").await;
+        chrome.fill("current_password", PASSWORD).await;
+        chrome.fill("new_password", NEW_PASSWORD).await;
+        chrome.fill("new_password_confirm", NEW_PASSWORD).await;
+        chrome.click("Change password").await;
+        assert_eq!(chrome.path().await, "/profile");
+        assert!(chrome.text().await.contains("Your password was changed. Every other session was logged out."));
+        let elsewhere = phone.get("/profile").await;
+        assert_eq!(location(&elsewhere), "/login?next=%2Fprofile", "the phone is logged out");
+        chrome.close().await;
+    }
+
+    async fn the_sessions_page_logs_out_another_device(app: TestApp, chrome: Chrome) {
+        sign_up(&chrome, "Ada", "ada@example.com").await;
+        let phone = app.browser();
+        phone.login("ada@example.com", PASSWORD).await;
+        chrome.click("Sessions").await;
+        let listed = chrome.text().await;
+        assert!(listed.contains("Firefox on Linux"), "the phone's session is listed: {listed}");
+        chrome.press("tr:not(.current) form button").await;
+        assert_eq!(chrome.path().await, "/sessions");
+        assert!(chrome.text().await.contains("The session was logged out."));
+        assert_eq!(phone.get("/profile").await.status(), StatusCode::SEE_OTHER, "the phone is logged out");
+        chrome.close().await;
+    }
+
+    async fn a_forgotten_password_is_reset_through_the_mailed_link(app: TestApp, chrome: Chrome) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        chrome.visit("/login").await;
+        chrome.click("Forgot your password?").await;
+        chrome.fill("email", "ada@example.com").await;
+        chrome.click("Send the link").await;
+        assert!(chrome.text().await.contains("If an account exists for that address"));
+        let mail = app.wait_for_mail("ada@example.com", "Reset your Gatehouse password").await;
+        let link = regex::Regex::new(r"http://127\.0\.0\.1(/password-reset/[0-9a-f]{64})").unwrap().captures(&mail).unwrap()[1].to_string();
+        chrome.visit(&link).await;
+        chrome.fill("new_password", NEW_PASSWORD).await;
+        chrome.fill("new_password_confirm", NEW_PASSWORD).await;
+        chrome.click("Set the new password").await;
+        assert_eq!(chrome.path().await, "/login?reset=1");
+        assert!(chrome.text().await.contains("Your password was changed. Log in with the new one."));
+        log_in(&chrome, "ada@example.com", NEW_PASSWORD).await;
+        assert_eq!(chrome.path().await, "/profile");
+        chrome.close().await;
+    }
+
+    async fn an_admin_finds_edits_disables_and_bulk_disables_accounts(app: TestApp, chrome: Chrome) {
+        let token = app.setup_token.clone().expect("a setup link");
+        chrome.visit(&format!("/setup/{token}")).await;
+        for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create admin account").await;
+        app.seed_users(5).await;
+        let grace = app.signed_up_browser("Grace Hopper", "grace@example.com").await;
+
+        chrome.click("Users").await;
+        chrome.fill("q", "hopper").await;
+        chrome.click("Filter").await;
+        assert!(chrome.path().await.starts_with("/admin/users?q=hopper"));
+        chrome.click("grace@example.com").await;
+        chrome.click("Edit").await;
+        chrome.choose("role", "admin").await;
+        chrome.click("Save changes").await;
+        assert!(chrome.text().await.contains("role: user → admin"), "the change shows in the account's activity");
+        assert_eq!(grace.get("/profile").await.status(), StatusCode::SEE_OTHER, "a role change ends her sessions");
+
+        let grace = app.browser();
+        grace.login("grace@example.com", PASSWORD).await;
+        chrome.click("Edit").await;
+        chrome.click_css("#active").await;
+        chrome.click("Save changes").await;
+        assert!(chrome.text().await.contains("active: true → false"));
+        assert_eq!(grace.get("/profile").await.status(), StatusCode::SEE_OTHER, "her open browser is logged out on its next click");
+
+        chrome.visit("/admin/users?q=user00&sort=email").await;
+        for email in ["user001@example.com", "user002@example.com", "user003@example.com"] {
+            chrome.click_css(&format!("input[aria-label='Select {email}']")).await;
+        }
+        chrome.choose("bulk-action", "disable").await;
+        chrome.click("Review…").await;
+        let review = chrome.text().await;
+        assert!(review.contains("user001@example.com") && review.contains("user003@example.com"), "{review}");
+        chrome.click("Disable 3 accounts").await;
+        assert!(chrome.text().await.contains("Disabled 3 accounts"), "{}", chrome.text().await);
+
+        chrome.click("Audit log").await;
+        let audit = chrome.text().await;
+        assert!(audit.contains("admin_bulk_disable") && audit.contains("admin_update_user"), "{audit}");
         chrome.close().await;
     }
 }

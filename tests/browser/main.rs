@@ -31,13 +31,13 @@ macro_rules! in_a_browser {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver; npm ci --prefix tests/browser/axe")]
                 async fn javascript_on() {
                     run($crate::chrome::JavaScript::On).await
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver; npm ci --prefix tests/browser/axe")]
                 async fn javascript_off() {
                     run($crate::chrome::JavaScript::Off).await
                 }
@@ -59,7 +59,7 @@ macro_rules! in_a_browser_with_javascript {
                 async fn check($app: $crate::helpers::TestApp, $chrome: $crate::chrome::Chrome) $body
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver")]
+                #[cfg_attr(not(gatehouse_browser_tests), ignore = "BROWSER SKIPPED: apt-get install chromium chromium-driver; npm ci --prefix tests/browser/axe")]
                 async fn javascript_on() {
                     let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
                     let chrome = $crate::chrome::Chrome::start(&app.address, $crate::chrome::JavaScript::On).await;
