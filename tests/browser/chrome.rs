@@ -164,6 +164,23 @@ impl Chrome {
             .await;
     }
 
+    /// Presses keys (text, or `Key` characters such as Tab) in the element that has focus.
+    pub async fn keys(&self, keys: &str) {
+        self.focused()
+            .await
+            .send_keys(keys)
+            .await
+            .expect("keys reach the page");
+    }
+
+    /// The element that has the keyboard focus.
+    pub async fn focused(&self) -> fantoccini::elements::Element {
+        self.client
+            .active_element()
+            .await
+            .expect("an active element")
+    }
+
     /// Ends the WebDriver session; the processes go with `Drop`.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;

@@ -1,5 +1,7 @@
 //! What people do, click by click, each ending in what the page shows.
 
+use fantoccini::Locator;
+use fantoccini::key::Key;
 use reqwest::StatusCode;
 
 use crate::chrome::Chrome;
@@ -165,6 +167,33 @@ in_a_browser! {
         chrome.click("Audit log").await;
         let audit = chrome.text().await;
         assert!(audit.contains("admin_bulk_disable") && audit.contains("admin_update_user"), "{audit}");
+        chrome.close().await;
+    }
+
+    async fn the_keyboard_alone_is_enough_to_log_in(app: TestApp, chrome: Chrome) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        chrome.visit("/login").await;
+        let tab = char::from(Key::Tab).to_string();
+        chrome.client.find(Locator::Css("body")).await.unwrap().send_keys(&tab).await.unwrap();
+        assert_eq!(chrome.focused().await.text().await.unwrap(), "Skip to main content", "the first Tab reaches the skip link");
+        chrome.keys(&char::from(Key::Enter).to_string()).await;
+        chrome.keys(&tab).await;
+        let email = chrome.focused().await;
+        assert_eq!(email.attr("id").await.unwrap().as_deref(), Some("email"), "after the skip link, the first field");
+        assert_ne!(email.css_value("outline-style").await.unwrap(), "none", "focus is visible");
+        chrome.keys(&format!("ada@example.com{tab}not the password{}", char::from(Key::Enter))).await;
+        let summary = chrome.focused().await;
+        assert_eq!(summary.attr("class").await.unwrap().as_deref(), Some("error-summary"), "the error summary takes the focus");
+        // The summary's link to the field, the email field (still filled in), the password.
+        for _ in 0..3 {
+            chrome.keys(&tab).await;
+        }
+        chrome.keys(&format!("{PASSWORD}{}", char::from(Key::Enter))).await;
+        for _ in 0..100 {
+            if chrome.path().await == "/profile" { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(chrome.path().await, "/profile");
         chrome.close().await;
     }
 }
