@@ -124,73 +124,102 @@ fn assert_none(found: Vec<String>) {
 
 in_a_browser_with_javascript! {
     async fn anonymous_pages_have_no_violations(app: TestApp, chrome: Chrome) {
-    app.signed_up_browser("Ada", "ada@example.com").await;
-    let mut found = check_pages(&chrome, &[
-        ("home", "/"),
-        ("login", "/login"),
-        ("register", "/register"),
-        ("password-reset", "/password-reset"),
-        ("password-reset-sent", "/password-reset?sent=1"),
-        ("not-found", "/no-such-page"),
-        ("expired-link", &format!("/password-reset/{}", "0".repeat(64))),
-    ]).await;
-    chrome.visit("/login").await;
-    found.extend(check_after_submit(&chrome, "login-refused", &[("email", "ada@example.com"), ("password", "not it")], "Log in").await);
-    chrome.visit("/register").await;
-    found.extend(check_after_submit(&chrome, "register-errors", &[("name", ""), ("email", "not an email"), ("password", "short")], "Create account").await);
-    assert_none(found);
-    chrome.close().await;
-}
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        let verify = app.wait_for_mail("ada@example.com", "Verify your email").await;
+        let verify = regex::Regex::new(r"/verify-email/[0-9a-f]{64}").unwrap().find(&verify).unwrap().as_str().to_string();
+        let mut found = check_pages(&chrome, &[
+            ("home", "/"),
+            ("login", "/login"),
+            ("register", "/register"),
+            ("password-reset", "/password-reset"),
+            ("password-reset-sent", "/password-reset?sent=1"),
+            ("verify-email", &verify),
+            ("not-found", "/no-such-page"),
+            ("expired-link", &format!("/password-reset/{}", "0".repeat(64))),
+        ]).await;
+        chrome.visit("/login").await;
+        found.extend(check_after_submit(&chrome, "login-refused", &[("email", "ada@example.com"), ("password", "not it")], "Log in").await);
+        chrome.visit("/register").await;
+        found.extend(check_after_submit(&chrome, "register-errors", &[("name", ""), ("email", "not an email"), ("password", "short")], "Create account").await);
+        // Last, as it breaks this app's database: a server fault and its page.
+        use diesel::RunQueryDsl;
+        app.query(|c| diesel::sql_query("DROP TABLE audit_events").execute(c)).await;
+        chrome.visit("/login").await;
+        found.extend(check_after_submit(&chrome, "server-error", &[("email", "ada@example.com"), ("password", "not it")], "Log in").await);
+        assert!(chrome.text().await.contains("Something went wrong on our side."));
+        assert_none(found);
+        chrome.close().await;
+    }
 
     async fn account_pages_have_no_violations(app: TestApp, chrome: Chrome) {
-    let _ = &app;
-    chrome.visit("/register").await;
-    for (id, value) in [("name", "Ada Lovelace"), ("email", "ada@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
-        chrome.fill(id, value).await;
+        chrome.visit("/register").await;
+        for (id, value) in [("name", "Ada Lovelace"), ("email", "ada@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create account").await;
+        let mut found = check_pages(&chrome, &[
+            ("profile", "/profile"),
+            ("password", "/password"),
+            ("sessions", "/sessions"),
+            ("reauth", "/reauth?next=%2Fsessions"),
+        ]).await;
+        chrome.visit("/password").await;
+        found.extend(check_after_submit(&chrome, "password-errors", &[("current_password", "wrong"), ("new_password", "password")], "Change password").await);
+        chrome.visit("/admin/users").await;
+        found.extend(check_and_photograph(&chrome, "forbidden").await);
+        assert_none(found);
+        chrome.close().await;
     }
-    chrome.click("Create account").await;
-    let mut found = check_pages(&chrome, &[
-        ("profile", "/profile"),
-        ("password", "/password"),
-        ("sessions", "/sessions"),
-        ("reauth", "/reauth?next=%2Fsessions"),
-    ]).await;
-    chrome.visit("/password").await;
-    found.extend(check_after_submit(&chrome, "password-errors", &[("current_password", "wrong"), ("new_password", "password")], "Change password").await);
-    chrome.visit("/admin/users").await;
-    found.extend(check_and_photograph(&chrome, "forbidden").await);
-    assert_none(found);
-    chrome.close().await;
-}
 
     async fn admin_pages_have_no_violations(app: TestApp, chrome: Chrome) {
-    let token = app.setup_token.clone().expect("a setup link");
-    chrome.visit(&format!("/setup/{token}")).await;
-    let mut found = check_and_photograph(&chrome, "setup").await;
-    for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
-        chrome.fill(id, value).await;
+        let token = app.setup_token.clone().expect("a setup link");
+        chrome.visit(&format!("/setup/{token}")).await;
+        let mut found = check_and_photograph(&chrome, "setup").await;
+        for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create admin account").await;
+        app.seed_users(60).await;
+        found.extend(check_pages(&chrome, &[
+            ("admin-users", "/admin/users"),
+            ("admin-users-search", "/admin/users?q=given1&status=active&sort=-created"),
+            ("admin-user", "/admin/users/2"),
+            ("admin-edit-user", "/admin/users/2/edit"),
+            ("admin-delete-user", "/admin/users/2/delete"),
+            ("admin-new-user", "/admin/users/new"),
+            ("admin-audit", "/admin/audit"),
+        ]).await);
+        chrome.visit("/admin/users/new").await;
+        found.extend(check_after_submit(&chrome, "admin-new-user-errors", &[("email", "nope")], "Create user").await);
+        chrome.visit("/admin/users?sort=email").await;
+        for checkbox in chrome.client.find_all(Locator::Css("input[name=ids]")).await.expect("checkboxes").into_iter().take(3) {
+            checkbox.click().await.expect("tick");
+        }
+        chrome.choose("bulk-action", "disable").await;
+        chrome.click("Review…").await;
+        found.extend(check_and_photograph(&chrome, "admin-bulk-review").await);
+        assert_none(found);
+        chrome.close().await;
     }
-    chrome.click("Create admin account").await;
-    app.seed_users(60).await;
-    found.extend(check_pages(&chrome, &[
-        ("admin-users", "/admin/users"),
-        ("admin-users-search", "/admin/users?q=given1&status=active&sort=-created"),
-        ("admin-user", "/admin/users/2"),
-        ("admin-edit-user", "/admin/users/2/edit"),
-        ("admin-delete-user", "/admin/users/2/delete"),
-        ("admin-new-user", "/admin/users/new"),
-        ("admin-audit", "/admin/audit"),
-    ]).await);
-    chrome.visit("/admin/users/new").await;
-    found.extend(check_after_submit(&chrome, "admin-new-user-errors", &[("email", "nope")], "Create user").await);
-    chrome.visit("/admin/users?sort=email").await;
-    for checkbox in chrome.client.find_all(Locator::Css("input[name=ids]")).await.expect("checkboxes").into_iter().take(3) {
-        checkbox.click().await.expect("tick");
+
+    async fn pages_in_dark_mode_have_no_violations(app: TestApp, chrome: Chrome) {
+        chrome.close().await;
+        let chrome = Chrome::start_dark(&app.address).await;
+        chrome.visit("/login").await;
+        let background = chrome.client.find(Locator::Css("body")).await.unwrap().css_value("background-color").await.unwrap();
+        assert_eq!(background, "rgba(15, 20, 25, 1)", "the dark palette is in use");
+        let mut found = check_pages(&chrome, &[("dark-login", "/login")]).await;
+        chrome.visit("/register").await;
+        found.extend(check_after_submit(&chrome, "dark-register-errors", &[("email", "nope")], "Create account").await);
+        let token = app.setup_token.clone().expect("a setup link");
+        chrome.visit(&format!("/setup/{token}")).await;
+        for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create admin account").await;
+        app.seed_users(3).await;
+        found.extend(check_pages(&chrome, &[("dark-admin-users", "/admin/users"), ("dark-admin-user", "/admin/users/2")]).await);
+        assert_none(found);
+        chrome.close().await;
     }
-    chrome.client.find(Locator::Css("#bulk-action option[value=disable]")).await.expect("a disable option").click().await.expect("choose");
-    chrome.click("Review…").await;
-    found.extend(check_and_photograph(&chrome, "admin-bulk-review").await);
-    assert_none(found);
-    chrome.close().await;
-}
 }

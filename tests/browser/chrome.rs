@@ -32,6 +32,19 @@ fn free_port() -> u16 {
 
 impl Chrome {
     pub async fn start(base: &str, javascript: JavaScript) -> Self {
+        Self::start_with(base, javascript, &[]).await
+    }
+
+    /// A browser whose pages see `prefers-color-scheme: dark`.
+    pub async fn start_dark(base: &str) -> Self {
+        let dark = [
+            "--force-dark-mode",
+            "--blink-settings=preferredColorScheme=0",
+        ];
+        Self::start_with(base, JavaScript::On, &dark).await
+    }
+
+    async fn start_with(base: &str, javascript: JavaScript, extra_args: &[&str]) -> Self {
         let profile = tempfile::tempdir().expect("profile folder");
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
@@ -59,6 +72,7 @@ impl Chrome {
             "--window-size=1280,900".into(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        args.extend(extra_args.iter().map(|arg| arg.to_string()));
         if javascript == JavaScript::Off {
             args.push("--blink-settings=scriptEnabled=false".into());
         }
