@@ -88,6 +88,17 @@ impl Chrome {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session");
+        let probe = "data:text/html,<title>off</title><script>document.title='on'</script>";
+        client.goto(probe).await.expect("the probe page loads");
+        let title = client.title().await.expect("a title");
+        let expected = match javascript {
+            JavaScript::On => "on",
+            JavaScript::Off => "off",
+        };
+        assert_eq!(
+            title, expected,
+            "JavaScript is {javascript:?} in this browser"
+        );
         Self {
             client,
             base: base.to_string(),
