@@ -108,6 +108,7 @@ pub async fn confirm(state: &AppState, token: &str, ip: impl ToString) -> Result
                     .map(|id| users::find_by_id(conn, id))
                     .transpose()?
                     .flatten()
+                    .filter(|user| user.active)
                     .ok_or(AppError::LinkExpired)?;
                 if !tokens::consume(conn, token.id, now)? {
                     return Err(AppError::LinkExpired);
