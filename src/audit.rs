@@ -38,6 +38,8 @@ pub mod action {
         ADMIN_UNLOCK = "admin_unlock",
         PASSWORD_RESET_REQUEST = "password_reset_request",
         PASSWORD_RESET = "password_reset",
+        API_TOKEN_CREATE = "api_token_create",
+        API_TOKEN_REVOKE = "api_token_revoke",
     }
 }
 

@@ -1,4 +1,5 @@
-//! The signed-up user's own pages: sign-up, login, logout, profile, password, sessions.
+//! The signed-up user's own pages: sign-up, login, logout, profile, password, sessions,
+//! API tokens.
 
 mod login;
 mod password;
@@ -6,6 +7,7 @@ mod password_reset;
 mod profile;
 mod register;
 mod sessions;
+mod tokens;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -32,7 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password_reset::submit_link)
         .service(sessions::list)
         .service(sessions::revoke_one)
-        .service(sessions::revoke_others);
+        .service(sessions::revoke_others)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::revoke);
 }
 
 /// Logs `user` in under a new session key and sends them on to `location`.

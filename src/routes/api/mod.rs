@@ -1,0 +1,42 @@
+//! `/api`: the JSON API, one module per resource, plus the OpenAPI description made from
+//! these handlers (`openapi`). Handlers parse, call the shared rules (`accounts`, through
+//! `AdminPowers` for admin work) and answer JSON; every error is a
+//! [`ApiError`](crate::web::api_error::ApiError). No business rules and no SQL here.
+
+mod me;
+pub mod openapi;
+mod users;
+mod views;
+
+use actix_web::{HttpResponse, web};
+
+use crate::web::api_error::{self, ApiError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .app_data(api_error::json_config())
+            .app_data(api_error::path_config())
+            .app_data(api_error::query_config())
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .route("/me", web::get().to(me::show))
+            .service(
+                web::resource("/users")
+                    .route(web::get().to(users::list))
+                    .route(web::post().to(users::create)),
+            )
+            .service(
+                web::resource("/users/{id}")
+                    .route(web::get().to(users::show))
+                    .route(web::patch().to(users::update))
+                    .route(web::delete().to(users::delete)),
+            )
+            .default_service(web::to(no_such_endpoint)),
+    );
+}
+
+async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "There is no API endpoint at this address",
+    ))
+}
