@@ -39,6 +39,8 @@ pub enum ApiError {
     UserNotFound,
     #[error("{0}")]
     NotFound(&'static str),
+    #[error("This endpoint does not accept that method")]
+    MethodNotAllowed,
     #[error("An account with this email already exists")]
     EmailTaken,
     #[error("The request body is too large")]
@@ -69,6 +71,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::UserNotFound | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -18,21 +18,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(api_error::json_config())
             .app_data(api_error::path_config())
             .app_data(api_error::query_config())
-            .route("/openapi.json", web::get().to(openapi::serve))
-            .route("/me", web::get().to(me::show))
+            .service(resource("/openapi.json").route(web::get().to(openapi::serve)))
+            .service(resource("/me").route(web::get().to(me::show)))
             .service(
-                web::resource("/users")
+                resource("/users")
                     .route(web::get().to(users::list))
                     .route(web::post().to(users::create)),
             )
             .service(
-                web::resource("/users/{id}")
+                resource("/users/{id}")
                     .route(web::get().to(users::show))
                     .route(web::patch().to(users::update))
                     .route(web::delete().to(users::delete)),
             )
             .default_service(web::to(no_such_endpoint)),
     );
+}
+
+/// A resource that answers 405 to the methods it has no route for.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
+    }))
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {

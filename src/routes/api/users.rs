@@ -143,13 +143,13 @@ async fn find_user(state: &AppState, id: i64) -> Result<User, ApiError> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100)]
     name: String,
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     email: String,
     /// 8 to 72 bytes, not a common password. Without one the account has no usable
     /// password until a reset.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 72)]
     password: Option<SecretString>,
     /// Default `user`.
     #[schema(value_type = Option<ApiRole>)]
@@ -213,10 +213,12 @@ pub async fn create(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// A new password (8 to 72 bytes); ends the user's sessions.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 72)]
     password: Option<SecretString>,
     /// A change ends the user's sessions.
     #[schema(value_type = Option<ApiRole>)]
