@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod api;
+mod api_docs;
 mod csrf;
 mod login;
 mod operations;
