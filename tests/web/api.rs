@@ -202,6 +202,7 @@ on_both_backends! {
         let renamed = admin.patch(&path, json!({"name": "Ada King"})).await;
         assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
         assert_eq!((renamed.json["name"].as_str(), renamed.json["email"].as_str()), (Some("Ada King"), Some("ada@example.com")));
+        assert_no_secret(&renamed.text);
         assert_eq!(ada_browser.get("/profile").await.status(), StatusCode::OK, "a rename keeps the session");
         let disabled = admin.patch(&path, json!({"active": false})).await;
         assert_eq!(disabled.json["active"], false);
@@ -321,6 +322,39 @@ on_both_backends! {
         let basic = ApiResponse::read(basic).await;
         basic.assert_error(StatusCode::UNAUTHORIZED);
         assert!(!basic.text.contains("<html"));
+    }
+
+    async fn every_endpoint_refuses_anonymous_callers_and_the_admin_ones_refuse_members(app: TestApp) {
+        let admin_browser = app.admin_browser().await;
+        let (_, member) = app.user_api("Ada", "ada@example.com").await;
+        let anonymous = ApiClient::new(&app.address, None);
+        let body = || Some(json!({"name": "X"}));
+        let calls = [
+            (Method::GET, "/api/me", None, false),
+            (Method::GET, "/api/users", None, true),
+            (Method::POST, "/api/users", body(), true),
+            (Method::GET, "/api/users/1", None, true),
+            (Method::PATCH, "/api/users/1", body(), true),
+            (Method::DELETE, "/api/users/1", None, true),
+        ];
+        for (method, path, body, admin_only) in calls {
+            let refused = anonymous.send(method.clone(), path, body.clone()).await;
+            refused.assert_error(StatusCode::UNAUTHORIZED);
+            assert_eq!(refused.header("www-authenticate"), Some("Bearer"), "{method} {path}");
+            let answer = member.send(method.clone(), path, body).await;
+            if admin_only {
+                answer.assert_error(StatusCode::FORBIDDEN);
+            } else {
+                assert_eq!(answer.status, StatusCode::OK, "{method} {path}");
+            }
+        }
+        let admin = ApiClient::new(&app.address, Some(&admin_browser.create_api_token("admin", "").await));
+        let ada = app.user_id("ada@example.com").await;
+        let wrong_type = admin.request(Method::PATCH, &format!("/api/users/{ada}")).header("content-type", "text/plain").body("{}").send().await.unwrap();
+        ApiResponse::read(wrong_type).await.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let huge = json!({"name": "x".repeat(70_000)});
+        admin.patch(&format!("/api/users/{ada}"), huge).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE);
+        admin.patch(&format!("/api/users/{ada}"), json!({"name": ["x"]})).await.assert_error(StatusCode::BAD_REQUEST);
     }
 
     async fn token_use_is_rate_limited_with_429_and_retry_after(app: TestApp) {

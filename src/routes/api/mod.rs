@@ -8,7 +8,8 @@ pub mod openapi;
 mod users;
 mod views;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
 
 use crate::web::api_error::{self, ApiError};
 
@@ -46,4 +47,17 @@ async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(
         "There is no API endpoint at this address",
     ))
+}
+
+/// Reads the JSON body (with `api_error::json_config`'s limits and errors) inside the
+/// handler, after the caller passed the gate: a refused caller gets 401 or 403, never a
+/// verdict on their body.
+async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, actix_web::Error> {
+    let mut payload = payload.into_inner();
+    Ok(web::Json::<T>::from_request(req, &mut payload)
+        .await?
+        .into_inner())
 }

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::json_body;
 use super::views::{ApiRole, UserPage, UserView};
 use crate::accounts::admin::{EditUserForm, NewUserForm};
 use crate::auth::{ApiAdmin, ApiCaller};
@@ -197,13 +198,15 @@ fn checkbox(on: bool) -> Option<String> {
 pub async fn create(
     admin: ApiAdmin,
     state: web::Data<AppState>,
-    body: Json<NewUserBody>,
-) -> Result<HttpResponse, ApiError> {
-    let form = body.into_inner().into_form();
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let form = json_body::<NewUserBody>(&req, body).await?.into_form();
     let user = admin
         .powers
         .create_user(&state, &form, admin.caller.ip)
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/users/{}", user.id)))
         .json(UserView::from(&user)))
@@ -272,14 +275,17 @@ pub async fn update(
     admin: ApiAdmin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: Json<UserPatch>,
-) -> Result<Json<UserView>, ApiError> {
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<Json<UserView>, actix_web::Error> {
     let id = id.into_inner();
-    let form = body.into_inner().onto(&find_user(&state, id).await?)?;
+    let patch = json_body::<UserPatch>(&req, body).await?;
+    let form = patch.onto(&find_user(&state, id).await?)?;
     let user = admin
         .powers
         .update_user(&state, id, &form, admin.caller.ip)
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(Json(UserView::from(&user)))
 }
 
