@@ -4,6 +4,7 @@
 # `gatehouse create-admin` and a token from `gatehouse create-token`. Every operation of
 # /api/openapi.json is tested for a bounded time (SCHEMATHESIS_MAX_TIME seconds, default
 # 180) with the checks below; any finding, or a server that dies, fails this script.
+# SCHEMATHESIS_DATABASE_URL runs it on another (empty) database, e.g. PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,10 @@ venv="${SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse-schemathesi
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 
 if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$venv" && python3 -m venv "$venv"
+  fi
   "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
 fi
 "$venv/bin/schemathesis" --version
@@ -32,7 +36,7 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-export DATABASE_URL="sqlite://$work/gatehouse.db"
+export DATABASE_URL="${SCHEMATHESIS_DATABASE_URL:-sqlite://$work/gatehouse.db}"
 export GATEHOUSE_ADDR="127.0.0.1:$port"
 export GATEHOUSE_SECRET_KEY
 GATEHOUSE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(64))')
@@ -43,11 +47,12 @@ token=$("$bin" create-token --email fuzz-admin@example.com --name schemathesis)
 
 "$bin" serve >"$work/server.log" 2>&1 &
 server=$!
+healthy() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$base/healthz" 2>/dev/null; }
 for _ in $(seq 1 50); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  healthy && break
   sleep 0.2
 done
-curl -fsS "$base/healthz" >/dev/null
+healthy || { cat "$work/server.log" >&2; echo "FAIL: the server did not start" >&2; exit 1; }
 
 status=0
 "$venv/bin/schemathesis" run "$base/api/openapi.json" \
