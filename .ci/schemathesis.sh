@@ -55,13 +55,14 @@ done
 healthy || { cat "$work/server.log" >&2; echo "FAIL: the server did not start" >&2; exit 1; }
 
 status=0
-"$venv/bin/schemathesis" run "$base/api/openapi.json" \
+# Run from the temp folder: schemathesis keeps a cache in its working directory.
+(cd "$work" && "$venv/bin/schemathesis" run "$base/api/openapi.json" \
   --url "$base" \
   --header "Authorization: Bearer $token" \
   --checks "$checks" \
   --max-time "$max_time" \
   --rate-limit auto \
-  --workers 2 || status=$?
+  --workers 2) || status=$?
 
 if ! kill -0 "$server" 2>/dev/null; then
   echo "FAIL: the server died during the run" >&2
