@@ -42,6 +42,8 @@ pub mod action {
         EMAIL_VERIFICATION_SENT = "email_verification_sent",
         EMAIL_VERIFY = "email_verify",
         ADMIN_VERIFY_EMAIL = "admin_verify_email",
+        API_TOKEN_CREATE = "api_token_create",
+        API_TOKEN_REVOKE = "api_token_revoke",
     }
 }
 

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 
 use crate::accounts::AccountError;
+use crate::accounts::api_tokens::{self, NewTokenForm};
 use crate::accounts::registration::{NewAccount, SignUpForm, create_account};
 use crate::audit::{AuditEntry, Outcome, action};
 use crate::auth::PasswordHasher;
@@ -42,6 +43,17 @@ enum Command {
         email: String,
         #[arg(long)]
         name: String,
+    },
+    /// Create a personal API token for an account and print it (shown only this once).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, as listed on /profile/tokens
+        #[arg(long)]
+        name: String,
+        /// Days until it expires [default: never]
+        #[arg(long)]
+        expires_days: Option<String>,
     },
     /// Insert fake users user<i>@example.com (i = 1..N) for benchmarks and demos; re-runs add only missing ones.
     SeedUsers {
@@ -148,6 +160,11 @@ pub fn run() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, name } => create_admin(&settings, email, name),
+        Command::CreateToken {
+            email,
+            name,
+            expires_days,
+        } => create_token(&settings, &email, name, expires_days),
         Command::SeedUsers { count, password } => seed_users(&settings, count, password),
     };
     match result {
@@ -213,6 +230,33 @@ fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Res
     match created {
         Ok(user) => {
             println!("Created admin {} (id {})", user.email, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Ok(report_refusal(error)),
+    }
+}
+
+fn create_token(
+    settings: &Settings,
+    email: &str,
+    name: String,
+    expires_days: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);
+    connection::run_migrations(&mut *db.pool().get()?)?;
+    let form = NewTokenForm {
+        name,
+        expires_days: expires_days.unwrap_or_default(),
+    };
+    let issued = actix_web::rt::System::new().block_on(api_tokens::create_for_email(
+        &db,
+        &Clock::default(),
+        email,
+        &form,
+    ));
+    match issued {
+        Ok(token) => {
+            println!("{}", token.secret);
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => Ok(report_refusal(error)),

@@ -15,7 +15,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::accounts::setup;
+use crate::accounts::{api_tokens, setup};
 use crate::auth::PasswordHasher;
 use crate::auth::session_state::USER_ID_KEY;
 use crate::auth::session_store::DbSessionStore;
@@ -26,7 +26,7 @@ use crate::db::{Db, connection, sessions, tokens};
 use crate::errors::AppError;
 use crate::mail::Mailer;
 use crate::state::{AppState, CookieSettings};
-use crate::web::rate_limit::{self, IpRateLimiter};
+use crate::web::rate_limit::{self, IpRateLimiter, KeyedRateLimiter};
 use crate::web::{error_pages, request_context, security_headers};
 
 /// How often expired sessions and tokens are deleted.
@@ -80,6 +80,7 @@ impl Application {
             ip_limiter: settings
                 .ip_rate_limit
                 .map(|limit| Arc::new(IpRateLimiter::new(limit))),
+            api_token_limiter: Arc::new(KeyedRateLimiter::new(api_tokens::RATE_LIMIT)),
             settings: Arc::new(settings),
         });
         let server = serve(listener, state.clone())?;
@@ -162,6 +163,7 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
         if let Some(limiter) = &state.ip_limiter {
             limiter.forget_idle();
         }
+        state.api_token_limiter.forget_idle();
         let now = state.clock.now();
         let purged = state
             .db

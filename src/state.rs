@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::mail::Mailer;
-use crate::web::rate_limit::IpRateLimiter;
+use crate::web::rate_limit::{IpRateLimiter, KeyedRateLimiter};
 
 pub struct AppState {
     pub db: Db,
@@ -21,6 +21,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
+    /// Uses of each API token, keyed by token id (see `accounts::api_tokens::RATE_LIMIT`).
+    pub api_token_limiter: Arc<KeyedRateLimiter<i64>>,
 }
 
 #[derive(Clone)]

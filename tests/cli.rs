@@ -193,3 +193,48 @@ fn seed_users_adds_fake_users_once_and_is_idempotent() {
         .unwrap();
     assert_eq!(none.status.code(), Some(2), "clap refuses a count of 0");
 }
+
+#[test]
+fn create_token_prints_a_new_api_token_once_for_an_existing_account() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        create_admin(dir.path(), "root@example.com", PASSWORD)
+            .status
+            .success()
+    );
+    let output = gatehouse(dir.path())
+        .args([
+            "create-token",
+            "--email",
+            "ROOT@example.com",
+            "--name",
+            "ci",
+        ])
+        .args(["--expires-days", "7"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        regex::Regex::new(r"^gh_[0-9a-f]{64}\n$")
+            .unwrap()
+            .is_match(&token),
+        "{token}"
+    );
+    let unknown = gatehouse(dir.path())
+        .args([
+            "create-token",
+            "--email",
+            "nobody@example.com",
+            "--name",
+            "ci",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("email: No account has this email."));
+}

@@ -3,6 +3,7 @@
 //! admin area and the API). Each rule lives here, not in a handler.
 
 pub mod admin;
+pub mod api_tokens;
 pub mod email_verification;
 pub mod login;
 pub mod password_reset;

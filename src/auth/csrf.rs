@@ -1,8 +1,8 @@
 //! CSRF protection for every unsafe request. The expected token is the session's once
 //! logged in, otherwise a random token in a signed cookie (double submit), so anonymous
-//! visitors never get a session row. Forms send it as `csrf_token`, scripts using the
-//! session cookie as `X-CSRF-Token`. Requests authenticated by `Authorization: Bearer`
-//! carry no cookie authority and are not checked here.
+//! visitors never get a session row. Forms send it as `csrf_token`. `/api` is not checked
+//! here: its gate (`auth::api_auth`) needs `X-CSRF-Token` from session callers, none from
+//! bearer-token callers (a token carries no cookie authority), and answers in JSON.
 
 use std::future::{Ready, ready};
 
@@ -58,7 +58,7 @@ pub async fn protect(
         .unwrap_or_default();
     req.extensions_mut().insert(CsrfToken(token));
 
-    if is_unsafe(req.method()) && !has_bearer_token(&req) {
+    if is_unsafe(req.method()) && !is_api(req.path()) {
         let submitted = match submitted_token(&mut req).await {
             Ok(submitted) => submitted,
             Err(error) => return Ok(req.error_response(error)),
@@ -80,18 +80,15 @@ pub async fn protect(
     Ok(response)
 }
 
-fn is_unsafe(method: &Method) -> bool {
+pub(crate) fn is_unsafe(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
 }
 
-fn has_bearer_token(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 fn is_html(response: &ServiceResponse<BoxBody>) -> bool {

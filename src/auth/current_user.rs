@@ -63,7 +63,7 @@ impl FromRequest for CurrentUser {
     }
 }
 
-async fn load_active_user(
+pub(crate) async fn load_active_user(
     req: &HttpRequest,
     session: &TypedSession,
 ) -> Result<Option<User>, AppError> {

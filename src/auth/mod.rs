@@ -3,6 +3,7 @@
 //! bcrypt directly; they go through these types.
 
 pub mod admin_guard;
+pub mod api_auth;
 pub mod csrf;
 pub mod current_user;
 pub mod password_hasher;
@@ -10,7 +11,8 @@ pub mod reauth;
 pub mod session_state;
 pub mod session_store;
 
-pub use admin_guard::AdminUser;
+pub use admin_guard::{AdminUser, ApiAdmin};
+pub use api_auth::ApiCaller;
 pub use csrf::CsrfToken;
 pub use current_user::{CurrentUser, MaybeUser};
 pub use password_hasher::PasswordHasher;

@@ -21,6 +21,7 @@ const IP_KEY: &str = "ip";
 const USER_AGENT_KEY: &str = "ua";
 const FLASH_KEY: &str = "flash";
 const AUTHENTICATED_AT_KEY: &str = "auth_at";
+const NEW_API_TOKEN_KEY: &str = "new_api_token";
 
 /// Session lifetimes from the SPEC.
 pub mod timeouts {
@@ -120,6 +121,16 @@ impl TypedSession {
 
     pub fn take_flash(&self) -> Option<String> {
         self.session.remove_as::<String>(FLASH_KEY)?.ok()
+    }
+
+    /// Keeps a just-created API token for the next page, which shows it once.
+    pub fn set_new_api_token(&self, token: &str) -> Result<(), AppError> {
+        self.insert(NEW_API_TOKEN_KEY, token)
+    }
+
+    /// The just-created API token, removed from the session as it is read.
+    pub fn take_new_api_token(&self) -> Option<String> {
+        self.session.remove_as::<String>(NEW_API_TOKEN_KEY)?.ok()
     }
 
     fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {

@@ -2,6 +2,7 @@
 //! queries of each table. Everything here is blocking Diesel code; handlers reach it only
 //! through [`Db::run`], which moves the work onto the blocking thread pool.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod connection;
 pub mod models;

@@ -118,3 +118,16 @@ pub struct OneTimeToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
+
+/// A personal API token as stored: its hash, never the token.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::api_tokens)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}

@@ -93,3 +93,19 @@ diesel::table! {
         lockouts -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Personal API tokens: the SHA-256 of each token, never the token itself.
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);

@@ -305,6 +305,27 @@ pub fn page(
     Ok((rows, total))
 }
 
+/// The API's list: users matching `search` (as in [`page`]) with an id above `after_id`,
+/// in id order, at most `limit`. Keyset paging by id never repeats or skips a row while
+/// users are added, since new ids are larger.
+pub fn after_id(
+    conn: &mut DbConnection,
+    search: Option<String>,
+    after_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
+    let filter = UserFilter {
+        search,
+        ..UserFilter::default()
+    };
+    filtered(&filter, Dialect::of(conn))
+        .filter(users::id.gt(after_id))
+        .order(users::id.asc())
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

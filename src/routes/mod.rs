@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod health;
 pub mod home;
 pub mod setup;
@@ -17,4 +18,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(setup::submit);
     account::configure(cfg);
     admin::configure(cfg);
+    api::configure(cfg);
 }

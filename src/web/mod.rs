@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by all routes: per-request context and the access log, error
 //! pages, security headers, static assets and page rendering. No business rules here.
 
+pub mod api_error;
 pub mod assets;
 pub mod client_ip;
 pub mod error_pages;
@@ -32,10 +33,23 @@ pub fn local_path(next: Option<&str>) -> Option<String> {
 /// A Unix time as people read it: `2026-11-22 21:55 UTC`.
 pub fn format_time(unix_seconds: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    format_unix(unix_seconds, &format).unwrap_or_else(|| "—".into())
+}
+
+/// A Unix time as the API writes it: RFC 3339 in UTC, `2026-11-22T21:55:03Z`.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    let format = time::format_description::well_known::Rfc3339;
+    format_unix(unix_seconds, &format).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+fn format_unix(
+    unix_seconds: i64,
+    format: &(impl time::formatting::Formattable + ?Sized),
+) -> Option<String> {
     time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()?
+        .format(format)
         .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| "—".into())
 }
 
 #[cfg(test)]

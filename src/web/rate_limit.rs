@@ -2,7 +2,9 @@
 //! `/login`, `/register` and `/password-reset`. Keyed on the client IP as resolved by
 //! `request_context` (so `X-Forwarded-For` counts only from trusted proxies). The counts
 //! live in memory, per instance: anonymous requests never write to the database.
+//! The same keyed limiter, keyed by token id, limits the use of each API token.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -20,11 +22,14 @@ use crate::config::RateLimit;
 use crate::errors::AppError;
 use crate::state::AppState;
 
-pub struct IpRateLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+/// A limit per key (an IP address, an API token id), kept in memory.
+pub struct KeyedRateLimiter<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
 }
 
-impl IpRateLimiter {
+pub type IpRateLimiter = KeyedRateLimiter<IpAddr>;
+
+impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
     /// `requests` per `per_seconds`, as a burst that refills evenly.
     pub fn new(limit: RateLimit) -> Self {
         let burst = NonZeroU32::new(limit.requests.max(1)).expect("at least one request");
@@ -37,15 +42,15 @@ impl IpRateLimiter {
         }
     }
 
-    /// `Err(seconds to wait)` when this address is over its limit.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&ip).map_err(|not_until| {
+    /// `Err(seconds to wait)` when this key is over its limit.
+    pub fn check(&self, key: K) -> Result<(), u64> {
+        self.limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
     }
 
-    /// Forgets addresses that are back to a full allowance (called by the purge job).
+    /// Forgets keys that are back to a full allowance (called by the purge job).
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();

@@ -494,3 +494,174 @@ pub fn location(response: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+static NEW_TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<code id="new-token">(gh_[0-9a-f]{64})</code>"#).unwrap());
+
+impl Browser {
+    /// Creates a personal API token on `/profile/tokens` and reads it off the next page.
+    pub async fn create_api_token(&self, name: &str, expires_days: &str) -> String {
+        let response = self
+            .submit(
+                "/profile/tokens",
+                &[("name", name), ("expires_days", expires_days)],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "token creation failed"
+        );
+        let (_, html) = self.get_text("/profile/tokens").await;
+        NEW_TOKEN
+            .captures(&html)
+            .map(|c| c[1].to_string())
+            .expect("the new token is shown once")
+    }
+
+    /// Sends a JSON request with this browser's cookies (and any extra headers).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> ApiResponse {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        ApiResponse::read(request.send().await.expect("API request")).await
+    }
+}
+
+/// A script calling `/api` with a bearer token (or without one).
+pub struct ApiClient {
+    pub base: String,
+    token: Option<String>,
+    client: reqwest::Client,
+}
+
+/// An API answer, read whole: status, headers, raw body and the body as JSON (`Null` if none).
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: serde_json::Value,
+}
+
+impl ApiResponse {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Self {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an error answer: this status, JSON `{"error": …}`, never HTML.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{:?}: {}",
+            self.headers,
+            self.text
+        );
+        assert!(self.json["error"].is_string(), "{}", self.text);
+        self
+    }
+}
+
+impl ApiClient {
+    pub fn new(base: &str, token: Option<&str>) -> Self {
+        Self {
+            base: base.to_string(),
+            token: token.map(str::to_string),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> ApiResponse {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        ApiResponse::read(request.send().await.expect("API request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> ApiResponse {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> ApiResponse {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> ApiResponse {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+impl TestApp {
+    /// An API client with a fresh token of the first admin (made through the setup link).
+    pub async fn admin_api(&self) -> (Browser, ApiClient) {
+        let browser = self.admin_browser().await;
+        let token = browser.create_api_token("admin script", "").await;
+        (browser, ApiClient::new(&self.address, Some(&token)))
+    }
+
+    /// An API client with a fresh token of a newly signed-up user.
+    pub async fn user_api(&self, name: &str, email: &str) -> (Browser, ApiClient) {
+        let browser = self.signed_up_browser(name, email).await;
+        let token = browser.create_api_token("user script", "").await;
+        (browser, ApiClient::new(&self.address, Some(&token)))
+    }
+
+    /// The id of the account with this email.
+    pub async fn user_id(&self, email: &'static str) -> i64 {
+        use gatehouse::db::schema::users;
+        self.query(move |conn| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first(conn)
+        })
+        .await
+    }
+}

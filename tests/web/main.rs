@@ -4,6 +4,8 @@
 mod helpers;
 
 mod admin;
+mod api;
+mod api_docs;
 mod csrf;
 mod login;
 mod operations;

@@ -88,4 +88,21 @@ on_both_backends! {
         let confirmed = laptop.submit("/reauth", &[("password", PASSWORD), ("next", "https://evil.example/")]).await;
         assert_eq!(location(&confirmed), "/profile");
     }
+
+    async fn api_tokens_ten_minutes_after_login_need_the_password_again(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        app.clock.advance(TEN_MINUTES_AND_A_BIT);
+        let asked = submit_from(&ada, "/profile/tokens", "/profile/tokens", &[("name", "backup script")]).await;
+        assert_eq!(location(&asked), "/reauth?next=%2Fprofile%2Ftokens");
+        assert!(!ada.get_text("/profile/tokens").await.1.contains("backup script"), "no token was made");
+        ada.submit("/reauth", &[("password", PASSWORD), ("next", "/profile/tokens")]).await;
+        let made = submit_from(&ada, "/profile/tokens", "/profile/tokens", &[("name", "backup script")]).await;
+        assert_eq!(location(&made), "/profile/tokens");
+        let (_, page) = ada.get_text("/profile/tokens").await;
+        assert!(page.contains("backup script"));
+        let id = regex::Regex::new(r#"/profile/tokens/(\d+)/revoke"#).unwrap().captures(&page).expect("a revoke button")[1].to_string();
+        app.clock.advance(TEN_MINUTES_AND_A_BIT);
+        let asked = submit_from(&ada, "/profile/tokens", &format!("/profile/tokens/{id}/revoke"), &[]).await;
+        assert_eq!(location(&asked), "/reauth?next=%2Fprofile%2Ftokens", "revoking asks too");
+    }
 }

@@ -1,4 +1,5 @@
-//! The signed-up user's own pages: sign-up, login, logout, profile, password, sessions.
+//! The signed-up user's own pages: sign-up, login, logout, profile, password, sessions,
+//! API tokens.
 
 mod login;
 mod password;
@@ -7,6 +8,7 @@ mod profile;
 mod reauth;
 mod register;
 mod sessions;
+mod tokens;
 mod verify_email;
 
 use actix_web::http::header;
@@ -39,7 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sessions::revoke_others)
         .service(verify_email::show_link)
         .service(verify_email::confirm_link)
-        .service(verify_email::resend);
+        .service(verify_email::resend)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::revoke);
 }
 
 /// Logs `user` in under a new session key and sends them on to `location`.

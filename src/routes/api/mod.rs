@@ -1,0 +1,63 @@
+//! `/api`: the JSON API, one module per resource, plus the OpenAPI description made from
+//! these handlers (`openapi`). Handlers parse, call the shared rules (`accounts`, through
+//! `AdminPowers` for admin work) and answer JSON; every error is a
+//! [`ApiError`](crate::web::api_error::ApiError). No business rules and no SQL here.
+
+mod me;
+pub mod openapi;
+mod users;
+mod views;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
+
+use crate::web::api_error::{self, ApiError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .app_data(api_error::json_config())
+            .app_data(api_error::path_config())
+            .app_data(api_error::query_config())
+            .service(resource("/openapi.json").route(web::get().to(openapi::serve)))
+            .service(resource("/me").route(web::get().to(me::show)))
+            .service(
+                resource("/users")
+                    .route(web::get().to(users::list))
+                    .route(web::post().to(users::create)),
+            )
+            .service(
+                resource("/users/{id}")
+                    .route(web::get().to(users::show))
+                    .route(web::patch().to(users::update))
+                    .route(web::delete().to(users::delete)),
+            )
+            .default_service(web::to(no_such_endpoint)),
+    );
+}
+
+/// A resource that answers 405 to the methods it has no route for.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
+    }))
+}
+
+async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "There is no API endpoint at this address",
+    ))
+}
+
+/// Reads the JSON body (with `api_error::json_config`'s limits and errors) inside the
+/// handler, after the caller passed the gate: a refused caller gets 401 or 403, never a
+/// verdict on their body.
+async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, actix_web::Error> {
+    let mut payload = payload.into_inner();
+    Ok(web::Json::<T>::from_request(req, &mut payload)
+        .await?
+        .into_inner())
+}
