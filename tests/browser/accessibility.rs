@@ -163,6 +163,11 @@ in_a_browser_with_javascript! {
             ("sessions", "/sessions"),
             ("reauth", "/reauth?next=%2Fsessions"),
         ]).await;
+        chrome.visit("/profile/tokens").await;
+        found.extend(check_and_photograph(&chrome, "tokens").await);
+        found.extend(check_after_submit(&chrome, "tokens-new", &[("name", "deploy script"), ("expires_days", "30")], "Create token").await);
+        assert!(chrome.text().await.contains("Copy it now: it is shown only this once."));
+        found.extend(check_after_submit(&chrome, "tokens-errors", &[("name", ""), ("expires_days", "soon")], "Create token").await);
         chrome.visit("/password").await;
         found.extend(check_after_submit(&chrome, "password-errors", &[("current_password", "wrong"), ("new_password", "password")], "Change password").await);
         chrome.visit("/admin/users").await;

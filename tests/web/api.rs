@@ -47,6 +47,9 @@ on_both_backends! {
         assert_eq!(me.json["active"], true);
         assert!(me.json["created_at"].as_str().unwrap().ends_with('Z'));
         assert_no_secret(&me.text);
+        for reply in [&me, &ada.get("/api/users/999999").await] {
+            assert_eq!(reply.headers["content-disposition"], r#"attachment; filename="api.json""#, "never rendered as a page");
+        }
         let (_, admin) = app.admin_api().await;
         let list = admin.get("/api/users").await;
         assert_eq!(list.status, StatusCode::OK);

@@ -8,6 +8,8 @@ pub mod openapi;
 mod users;
 mod views;
 
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
@@ -16,6 +18,11 @@ use crate::web::api_error::{self, ApiError};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
+            // ASVS 14.4.2: a browser never renders an API answer as a page.
+            .wrap(DefaultHeaders::new().add((
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"api.json\"",
+            )))
             .app_data(api_error::json_config())
             .app_data(api_error::path_config())
             .app_data(api_error::query_config())
