@@ -141,6 +141,11 @@ in_a_browser_with_javascript! {
         found.extend(check_after_submit(&chrome, "login-refused", &[("email", "ada@example.com"), ("password", "not it")], "Log in").await);
         chrome.visit("/register").await;
         found.extend(check_after_submit(&chrome, "register-errors", &[("name", ""), ("email", "not an email"), ("password", "short")], "Create account").await);
+        let email = chrome.client.find(Locator::Id("email")).await.expect("the email field");
+        assert_eq!(email.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+        assert_eq!(email.attr("aria-describedby").await.unwrap().as_deref(), Some("email-error"), "the error is tied to its field");
+        let summary_link = chrome.client.find(Locator::Css(".error-summary a[href='#email']")).await.expect("the summary links to the field");
+        assert!(summary_link.text().await.unwrap().contains("Enter an email address"));
         // Last, as it breaks this app's database: a server fault and its page.
         use diesel::RunQueryDsl;
         app.query(|c| diesel::sql_query("DROP TABLE audit_events").execute(c)).await;

@@ -4,7 +4,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use reqwest::StatusCode;
 
-use crate::chrome::Chrome;
+use crate::chrome::{Chrome, JavaScript};
 use crate::helpers::{PASSWORD, location};
 use crate::in_a_browser;
 
@@ -145,13 +145,18 @@ in_a_browser! {
         assert!(chrome.text().await.contains("role: user → admin"), "the change shows in the account's activity");
         assert_eq!(grace.get("/profile").await.status(), StatusCode::SEE_OTHER, "a role change ends her sessions");
 
-        let grace = app.browser();
-        grace.login("grace@example.com", PASSWORD).await;
+        // Grace has the site open in her own browser when she is disabled.
+        let graces_browser = Chrome::start(&app.address, JavaScript::On).await;
+        graces_browser.visit("/login").await;
+        log_in(&graces_browser, "grace@example.com", PASSWORD).await;
+        assert_eq!(graces_browser.path().await, "/profile");
         chrome.click("Edit").await;
         chrome.click_css("#active").await;
         chrome.click("Save changes").await;
         assert!(chrome.text().await.contains("active: true → false"));
-        assert_eq!(grace.get("/profile").await.status(), StatusCode::SEE_OTHER, "her open browser is logged out on its next click");
+        graces_browser.click("Sessions").await;
+        assert_eq!(graces_browser.path().await, "/login?next=%2Fsessions", "her open browser is logged out on its next click");
+        graces_browser.close().await;
 
         chrome.visit("/admin/users?q=user00&sort=email").await;
         for email in ["user001@example.com", "user002@example.com", "user003@example.com"] {
