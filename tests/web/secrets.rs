@@ -1,6 +1,7 @@
 //! Nothing secret leaks: a whole account story is played through, and every response body
 //! and redirect, every log line the test run wrote, and every audit row is searched for the
-//! passwords typed, the stored hashes, the session keys and the one-time link tokens.
+//! passwords typed, the stored hashes, the session keys, the one-time link tokens and API
+//! tokens (a new API token is shown once, on the page right after it is made, and nowhere else).
 
 use std::sync::Mutex;
 
@@ -59,9 +60,9 @@ fn cookie_secrets(browser: &Browser) -> Vec<String> {
     vec![value, key]
 }
 
-/// Every stored hash: passwords, session keys and one-time tokens.
+/// Every stored hash: passwords, session keys, one-time and API tokens.
 async fn stored_hashes(app: &TestApp) -> Vec<String> {
-    use gatehouse::db::schema::{one_time_tokens, sessions, users};
+    use gatehouse::db::schema::{api_tokens, one_time_tokens, sessions, users};
     let mut hashes: Vec<String> = app
         .query(|c| users::table.select(users::password_hash).load(c))
         .await;
@@ -73,6 +74,14 @@ async fn stored_hashes(app: &TestApp) -> Vec<String> {
         app.query(|c| {
             one_time_tokens::table
                 .select(one_time_tokens::token_hash)
+                .load::<String>(c)
+        })
+        .await,
+    );
+    hashes.extend(
+        app.query(|c| {
+            api_tokens::table
+                .select(api_tokens::token_hash)
                 .load::<String>(c)
         })
         .await,
@@ -151,6 +160,16 @@ on_both_backends! {
             t.get(&root, page).await;
         }
         t.keep(app.browser().get("/no-such-page").await).await;
+
+        // Ada makes an API token (its own page shows it, once, by design) and uses it.
+        let token = phone.create_api_token("backup script", "").await;
+        let api = ApiClient::new(&app.address, Some(&token));
+        for path in ["/api/me", "/api/users", "/api/users/1"] {
+            let reply = api.get(path).await;
+            t.0.lock().unwrap().push(format!("{:?}\n{}", reply.headers, reply.text));
+        }
+        t.get(&phone, "/profile/tokens").await;
+        secrets.push(token);
 
         secrets.extend(stored_hashes(&app).await);
         assert!(secrets.len() > 12, "the story made its secrets");
