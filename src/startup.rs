@@ -26,6 +26,7 @@ use crate::db::{Db, connection, sessions, tokens};
 use crate::errors::AppError;
 use crate::mail::Mailer;
 use crate::state::{AppState, CookieSettings};
+use crate::web::metrics::Metrics;
 use crate::web::rate_limit::{self, IpRateLimiter, KeyedRateLimiter};
 use crate::web::{error_pages, request_context, security_headers};
 
@@ -77,6 +78,7 @@ impl Application {
                 secure: settings.cookie_secure,
             },
             mailer: Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
+            metrics: Metrics::new()?,
             ip_limiter: settings
                 .ip_rate_limit
                 .map(|limit| Arc::new(IpRateLimiter::new(limit))),

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::mail::Mailer;
+use crate::web::metrics::Metrics;
 use crate::web::rate_limit::{IpRateLimiter, KeyedRateLimiter};
 
 pub struct AppState {
@@ -19,6 +20,7 @@ pub struct AppState {
     pub cookies: CookieSettings,
     pub settings: Arc<Settings>,
     pub mailer: Arc<Mailer>,
+    pub metrics: Metrics,
     /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
     /// Uses of each API token, keyed by token id (see `accounts::api_tokens::RATE_LIMIT`).

@@ -11,6 +11,7 @@ use crate::db::{throttles, users};
 use crate::domain::{Email, SecretString};
 use crate::errors::AppError;
 use crate::state::AppState;
+use crate::web::metrics::LoginOutcome;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -89,7 +90,13 @@ pub async fn authenticate(
         None => None,
     };
     let label = form.email.trim().to_string();
-    check_password(state, user, &form.password, &label, Purpose::Login, ip).await
+    let result = check_password(state, user, &form.password, &label, Purpose::Login, ip).await;
+    state.metrics.count_login(match &result {
+        Ok(_) => LoginOutcome::Success,
+        Err(LoginError::Locked { .. }) => LoginOutcome::Locked,
+        Err(_) => LoginOutcome::Failure,
+    });
+    result
 }
 
 /// Checks the password of a logged-in user again before a sensitive change. Failures count

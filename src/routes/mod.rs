@@ -13,6 +13,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home::home)
         .service(health::healthz)
+        .service(crate::web::metrics::serve)
         .service(crate::web::assets::serve)
         .service(setup::show)
         .service(setup::submit);

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod error_pages;
 pub mod forms;
+pub mod metrics;
 pub mod page;
 pub mod rate_limit;
 pub mod request_context;

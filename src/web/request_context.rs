@@ -1,5 +1,6 @@
 //! The outermost middleware: gives each request an id and its client IP, turns any error
-//! that escaped the inner layers into a response, and writes one access-log line.
+//! that escaped the inner layers into a response, writes one access-log line and counts the
+//! request in the metrics.
 
 use std::time::Instant;
 
@@ -46,6 +47,16 @@ pub async fn middleware(
             .insert(HeaderName::from_static("x-request-id"), value);
     }
     let status = response.status();
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
+        let route = response.request().match_pattern();
+        state.metrics.observe_request(
+            route.as_deref().unwrap_or("unmatched"),
+            &method,
+            status.as_u16(),
+            elapsed,
+        );
+    }
     let user = response
         .request()
         .extensions()
@@ -54,7 +65,7 @@ pub async fn middleware(
     log::info!(
         target: "gatehouse::access",
         "{ip} \"{method} {path}\" {status} {:.1}ms user={user} request_id={request_id}",
-        started.elapsed().as_secs_f64() * 1000.0,
+        elapsed * 1000.0,
         status = status.as_u16(),
     );
     Ok(response)

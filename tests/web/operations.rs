@@ -84,4 +84,34 @@ on_both_backends! {
         assert_eq!(purged, 1, "the idle session goes, the remembered one stays");
         assert_eq!(app.count_sessions().await, 1);
     }
+
+    async fn metrics_count_requests_latency_logins_and_the_pool(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        app.browser().login("ada@example.com", "not her password").await;
+        app.browser().login("ada@example.com", PASSWORD).await;
+        ada.get("/profile").await;
+        let token = "a".repeat(64);
+        app.browser().get(&format!("/password-reset/{token}")).await;
+        app.browser().get("/no/such/page").await;
+        let response = app.browser().get("/metrics").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+        let text = response.text().await.unwrap();
+        let line = |name: &str, labels: &[&str]| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|label| l.contains(label)))
+                .unwrap_or_else(|| panic!("no {name} with {labels:?} in:\n{text}"))
+                .to_string()
+        };
+        assert!(line("gatehouse_logins_total", &[r#"outcome="success""#]).ends_with(" 1"));
+        assert!(line("gatehouse_logins_total", &[r#"outcome="failure""#]).ends_with(" 1"));
+        assert!(line("gatehouse_logins_total", &[r#"outcome="locked""#]).ends_with(" 0"));
+        assert!(line("gatehouse_http_requests_total", &[r#"route="/profile""#, r#"method="GET""#, r#"status="200""#]).ends_with(" 1"));
+        assert!(line("gatehouse_http_requests_total", &[r#"route="/login""#, r#"method="POST""#, r#"status="401""#]).ends_with(" 1"));
+        line("gatehouse_http_requests_total", &[r#"route="/password-reset/{token}""#, r#"status="410""#]);
+        line("gatehouse_http_requests_total", &[r#"route="unmatched""#, r#"status="404""#]);
+        line("gatehouse_http_request_duration_seconds_bucket", &[r#"route="/profile""#, r#"le="+Inf""#]);
+        assert!(line("gatehouse_db_pool_connections", &[r#"state="max""#]).ends_with(" 4"));
+        assert!(!text.contains(&token) && !text.contains("/no/such/page"), "routes are patterns: no ids, tokens or raw paths");
+    }
 }
