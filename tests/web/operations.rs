@@ -114,4 +114,20 @@ on_both_backends! {
         assert!(line("gatehouse_db_pool_connections", &[r#"state="max""#]).ends_with(" 4"));
         assert!(!text.contains(&token) && !text.contains("/no/such/page"), "routes are patterns: no ids, tokens or raw paths");
     }
+
+    async fn every_request_writes_one_access_log_line_without_its_query(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let response = ada.get("/profile?q=private").await;
+        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+        let user_id = app.user_id("ada@example.com").await;
+        let mut lines = Vec::new();
+        for _ in 0..100 {
+            lines = log_capture::lines().into_iter().filter(|l| l.contains(&format!("request_id={request_id}"))).collect();
+            if !lines.is_empty() { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let pattern = format!(r#"^INFO gatehouse::access: 127\.0\.0\.1 "GET /profile" 200 \d+\.\dms user={user_id} request_id={request_id}$"#);
+        assert!(regex::Regex::new(&pattern).unwrap().is_match(&lines[0]), "{}", lines[0]);
+    }
 }
