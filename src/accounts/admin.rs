@@ -198,65 +198,62 @@ impl AdminPowers {
         };
         let audit_ip = ip.to_string();
         let (after, email_changed) = self
-            .locked_transaction(
-                state,
-                audit_ip.clone(),
-                move |conn,
-                      &Acting {
-                          ref admin,
-                          ref ip,
-                          now,
-                      }| {
-                    let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    let changes = users::AdminChanges {
-                        name: edit.name.as_str(),
-                        email: edit.email.as_str(),
-                        role: edit.role.as_str(),
-                        active: edit.active,
-                        password_hash: hash.as_deref(),
-                    };
-                    users::apply_admin_changes(conn, id, &changes, now)?;
-                    if before.email != edit.email.as_str() {
-                        email_verification::forget(conn, id)?;
-                    }
-                    if before.active
-                        && before.is_admin()
-                        && !(edit.active && edit.role == Role::Admin)
-                    {
-                        ensure_an_active_admin_remains(
-                            conn,
-                            if edit.active { "role" } else { "active" },
-                        )?;
-                    }
-                    let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    let email_changed = before.email != after.email;
-                    let ends_sessions = before.role != after.role
-                        || (before.active && !after.active)
-                        || hash.is_some();
-                    let ended = if ends_sessions {
-                        sessions::delete_for_user(conn, id, None)?
-                    } else {
-                        0
-                    };
-                    let mut detail = describe_changes(&before, &after, hash.is_some());
-                    if ended > 0 {
-                        detail.push_str(&format!("; sessions ended: {ended}"));
-                    }
-                    AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
-                        .by(admin)
-                        .on(&before)
-                        .from(ip)
-                        .detail(detail)
-                        .write(conn, now)?;
-                    Ok((after, email_changed))
-                },
-            )
+            .locked_transaction(state, audit_ip.clone(), move |conn, acting| {
+                apply_edit(conn, acting, id, &edit, hash.as_deref())
+            })
             .await?;
         if email_changed {
             email_verification::send_link(state, &after, &self.admin, audit_ip).await?;
         }
         Ok(after)
     }
+}
+
+/// The edit inside its locked transaction: the changes, the last-admin guard, a changed
+/// email made unverified, sessions ended where the SPEC says so, and the audit row with
+/// before → after. Returns the account as it is now, and whether its email changed.
+fn apply_edit(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    id: i64,
+    edit: &Edit,
+    hash: Option<&str>,
+) -> Result<(User, bool), AccountError> {
+    let before = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+    let changes = users::AdminChanges {
+        name: edit.name.as_str(),
+        email: edit.email.as_str(),
+        role: edit.role.as_str(),
+        active: edit.active,
+        password_hash: hash,
+    };
+    users::apply_admin_changes(conn, id, &changes, acting.now)?;
+    if before.active && before.is_admin() && !(edit.active && edit.role == Role::Admin) {
+        ensure_an_active_admin_remains(conn, if edit.active { "role" } else { "active" })?;
+    }
+    let after = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+    let email_changed = before.email != after.email;
+    if email_changed {
+        email_verification::forget(conn, id)?;
+    }
+    let ends_sessions =
+        before.role != after.role || (before.active && !after.active) || hash.is_some();
+    let ended = if ends_sessions {
+        sessions::delete_for_user(conn, id, None)?
+    } else {
+        0
+    };
+    let mut detail = describe_changes(&before, &after, hash.is_some());
+    if ended > 0 {
+        detail.push_str(&format!("; sessions ended: {ended}"));
+    }
+    AuditEntry::new(action::ADMIN_UPDATE_USER, Outcome::Success)
+        .by(&acting.admin)
+        .on(&before)
+        .from(&acting.ip)
+        .detail(detail)
+        .write(conn, acting.now)?;
+    Ok((after, email_changed))
 }
 
 /// What the audit keeps of a deleted account.
