@@ -131,3 +131,53 @@ on_both_backends! {
         assert!(regex::Regex::new(&pattern).unwrap().is_match(&lines[0]), "{}", lines[0]);
     }
 }
+
+/// Makes the test's PostgreSQL database refuse connections and ends the open ones (as a
+/// restart does), or lets it accept them again.
+fn set_postgres_reachable(app: &TestApp, reachable: bool) {
+    use diesel::{Connection, RunQueryDsl};
+    let server = std::env::var(ENV_POSTGRES).expect("a PostgreSQL server");
+    let name = url::Url::parse(&app.database.url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    let mut conn = diesel::PgConnection::establish(&server).expect("the server answers");
+    diesel::sql_query(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    if !reachable {
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(gatehouse_postgres_tests),
+    ignore = "PostgreSQL SKIPPED: set GATEHOUSE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+)]
+async fn healthz_says_503_while_postgres_is_down_and_the_pool_recovers_by_itself() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+    set_postgres_reachable(&app, false);
+    let down = app.browser().get("/healthz").await;
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.text().await.unwrap(), r#"{"status":"unavailable"}"#);
+    set_postgres_reachable(&app, true);
+    let (status, body) = app.browser().get_text("/healthz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
+    assert_eq!(
+        ada.get("/profile").await.status(),
+        StatusCode::OK,
+        "sessions live in the database and survive"
+    );
+}
