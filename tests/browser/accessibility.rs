@@ -73,6 +73,19 @@ pub async fn check_and_photograph(chrome: &Chrome, name: &str) -> Vec<String> {
         let png = chrome.client.screenshot().await.expect("screenshot");
         std::fs::write(folder.join(format!("{name}-{width}.png")), png).expect("save screenshot");
         if width == 375 {
+            // Tables scroll inside their box; the page itself never scrolls sideways.
+            let overflow = chrome
+                .client
+                .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+                .await
+                .expect("a width")
+                .as_i64()
+                .unwrap_or(0);
+            if overflow > 0 {
+                found.push(format!(
+                    "{name} at 375 px: the page scrolls sideways by {overflow} px"
+                ));
+            }
             found.extend(
                 axe_violations(chrome)
                     .await
