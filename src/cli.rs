@@ -7,15 +7,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 
-use crate::accounts::AccountError;
-use crate::accounts::api_tokens::{self, NewTokenForm};
-use crate::accounts::registration::{NewAccount, SignUpForm, create_account};
-use crate::audit::{AuditEntry, Outcome, action};
-use crate::auth::PasswordHasher;
+use crate::accounts::api_tokens::TokenRequest;
+use crate::accounts::registration::SignUp;
+use crate::accounts::{AccountError, Accounts, PasswordHasher};
 use crate::clock::Clock;
 use crate::config::{RawConfig, Settings};
 use crate::db::{Db, connection, seed};
-use crate::domain::{NewPassword, Role, SecretString};
+use crate::domain::{NewPassword, SecretString};
+use crate::mail::Mailer;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -198,42 +197,48 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Result<ExitCode> {
-    let password = read_password()?;
-    let form = SignUpForm {
-        name,
-        email,
-        password: password.clone(),
-        password_confirm: password,
-    };
-    let account = match form.validate(Role::Admin) {
-        Ok(account) => NewAccount {
-            logs_in: false,
-            ..account
-        },
-        Err(error) => return Ok(report_refusal(error)),
-    };
+/// The account service on the configured database (migrated first), for one command.
+fn accounts(settings: &Settings) -> anyhow::Result<Accounts> {
     let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);
     connection::run_migrations(&mut *db.pool().get()?)?;
-    let hasher = PasswordHasher::new(settings.bcrypt_cost)?;
-    let created = actix_web::rt::System::new().block_on(create_account(
-        &db,
-        &hasher,
-        &Clock::default(),
-        account,
-        |user| {
-            AuditEntry::new(action::CLI_CREATE_ADMIN, Outcome::Success)
-                .on(user)
-                .from("command line")
-        },
-    ));
-    match created {
-        Ok(user) => {
-            println!("Created admin {} (id {})", user.email, user.id);
+    Ok(Accounts::new(
+        db,
+        PasswordHasher::new(settings.bcrypt_cost)?,
+        Clock::default(),
+        std::sync::Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
+        &settings.base_url,
+    ))
+}
+
+/// Runs one use case to its end; a refusal is printed field by field with exit code 2.
+fn run_use_case<T>(
+    work: impl std::future::Future<Output = Result<T, AccountError>>,
+    report: impl FnOnce(T),
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(work) {
+        Ok(value) => {
+            report(value);
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => Ok(report_refusal(error)),
     }
+}
+
+fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Result<ExitCode> {
+    let password = read_password()?;
+    let command = SignUp {
+        name,
+        email,
+        password,
+        password_confirm: None,
+    };
+    let accounts = accounts(settings)?;
+    run_use_case(accounts.create_admin(command), |user| {
+        println!("Created admin {} (id {})", user.email, user.id);
+    })
 }
 
 fn create_token(
@@ -242,25 +247,17 @@ fn create_token(
     name: String,
     expires_days: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);
-    connection::run_migrations(&mut *db.pool().get()?)?;
-    let form = NewTokenForm {
+    let request = TokenRequest {
         name,
         expires_days: expires_days.unwrap_or_default(),
     };
-    let issued = actix_web::rt::System::new().block_on(api_tokens::create_for_email(
-        &db,
-        &Clock::default(),
-        email,
-        &form,
-    ));
-    match issued {
-        Ok(token) => {
+    let accounts = accounts(settings)?;
+    run_use_case(
+        accounts.create_api_token_for_email(email, request),
+        |token| {
             println!("{}", token.secret);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => Ok(report_refusal(error)),
-    }
+        },
+    )
 }
 
 /// Rows per transaction when seeding.
@@ -302,15 +299,21 @@ fn seed_users(settings: &Settings, count: i64, password: String) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
+/// The command line's one mapping from [`AccountError`]: what the operator typed wrong is
+/// printed per field (exit code 2); anything else is a failure (exit code 1).
 fn report_refusal(error: AccountError) -> ExitCode {
-    match error.into_form_errors() {
-        Ok(errors) => {
+    match error {
+        AccountError::Invalid(errors) => {
             for error in errors.iter() {
                 eprintln!("gatehouse: {}: {}", error.field, error.message);
             }
             ExitCode::from(2)
         }
-        Err(error) => {
+        AccountError::EmailTaken => {
+            eprintln!("gatehouse: email: {}", AccountError::EmailTaken);
+            ExitCode::from(2)
+        }
+        error => {
             eprintln!("gatehouse: {error:#}");
             ExitCode::FAILURE
         }

@@ -1,7 +1,6 @@
 //! Gatehouse: self-hosted user accounts in one binary. `main.rs` only calls [`cli::run`].
 
 pub mod accounts;
-pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -11,6 +10,8 @@ pub mod db;
 pub mod domain;
 pub mod errors;
 pub mod mail;
+pub mod metrics;
+pub mod rate_limit;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -72,7 +72,7 @@ impl Mailer {
     /// Sends without making the caller wait; a failure is logged (without the body).
     pub fn send_later(self: &Arc<Self>, mail: Mail) {
         let mailer = Arc::clone(self);
-        actix_web::rt::spawn(async move {
+        tokio::spawn(async move {
             let (to, subject) = (mail.to.clone(), mail.subject.clone());
             match mailer.send(mail).await {
                 Ok(()) => log::info!("mail sent to {to}: {subject}"),

@@ -15,20 +15,20 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::accounts::{api_tokens, setup};
-use crate::auth::PasswordHasher;
+use crate::accounts::sessions::timeouts;
+use crate::accounts::{Accounts, PasswordHasher};
+use crate::auth::csrf;
 use crate::auth::session_state::USER_ID_KEY;
-use crate::auth::session_store::DbSessionStore;
-use crate::auth::{csrf, session_state::timeouts};
+use crate::auth::session_store::AccountSessionStore;
 use crate::clock::Clock;
 use crate::config::{Settings, load_or_create_secret_key};
-use crate::db::{Db, connection, sessions, tokens};
+use crate::db::{Db, connection};
 use crate::errors::AppError;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::rate_limit::{API_TOKEN_LIMIT, IpRateLimiter, KeyedRateLimiter};
 use crate::state::{AppState, CookieSettings};
-use crate::web::metrics::Metrics;
-use crate::web::rate_limit::{self, IpRateLimiter, KeyedRateLimiter};
-use crate::web::{error_pages, request_context, security_headers};
+use crate::web::{FORM_LIMIT_BYTES, error_pages, ip_limit, request_context, security_headers};
 
 /// How often expired sessions and tokens are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(300);
@@ -56,11 +56,15 @@ impl Application {
             &settings.database_url,
             settings.pool_size,
         )?);
-        let setup_token = {
-            let mut conn = db.pool().get()?;
-            connection::run_migrations(&mut conn)?;
-            setup::issue_token_if_no_admin(&mut conn, clock.now())?
-        };
+        connection::run_migrations(&mut *db.pool().get()?)?;
+        let accounts = Accounts::new(
+            db.clone(),
+            PasswordHasher::new(settings.bcrypt_cost)?,
+            clock,
+            Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
+            &settings.base_url,
+        );
+        let setup_token = accounts.issue_setup_token_if_no_admin().await?;
         if let Some(token) = &setup_token {
             log::warn!(
                 "No active admin exists. Create the first admin at {}/setup/{token} (valid for 1 hour, once).",
@@ -70,19 +74,17 @@ impl Application {
         let listener = TcpListener::bind(settings.addr)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
+            accounts,
             db,
-            hasher: PasswordHasher::new(settings.bcrypt_cost)?,
-            clock,
             cookies: CookieSettings {
                 key,
                 secure: settings.cookie_secure,
             },
-            mailer: Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
             metrics: Metrics::new()?,
             ip_limiter: settings
                 .ip_rate_limit
                 .map(|limit| Arc::new(IpRateLimiter::new(limit))),
-            api_token_limiter: Arc::new(KeyedRateLimiter::new(api_tokens::RATE_LIMIT)),
+            api_token_limiter: Arc::new(KeyedRateLimiter::new(API_TOKEN_LIMIT)),
             settings: Arc::new(settings),
         });
         let server = serve(listener, state.clone())?;
@@ -113,17 +115,17 @@ impl Application {
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
-    let store = DbSessionStore::new(state.db.clone(), state.clock.clone());
+    let store = AccountSessionStore::new(state.accounts.clone());
     let cookies = state.cookies.clone();
     let workers = state.settings.workers;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(csrf::FORM_LIMIT_BYTES))
+            .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
             .wrap(from_fn(csrf::protect))
             .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
             .wrap(session_middleware(store.clone(), &cookies))
-            .wrap(from_fn(rate_limit::middleware))
+            .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
             .wrap(security_headers::middleware(cookies.secure))
             .wrap(from_fn(request_context::middleware))
@@ -142,9 +144,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
 }
 
 fn session_middleware(
-    store: DbSessionStore,
+    store: AccountSessionStore,
     cookies: &CookieSettings,
-) -> SessionMiddleware<DbSessionStore> {
+) -> SessionMiddleware<AccountSessionStore> {
     SessionMiddleware::builder(store, cookies.key.clone())
         .cookie_name(cookies.session_cookie_name().to_string())
         .cookie_secure(cookies.secure)
@@ -166,13 +168,7 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
             limiter.forget_idle();
         }
         state.api_token_limiter.forget_idle();
-        let now = state.clock.now();
-        let purged = state
-            .db
-            .run(move |conn| {
-                Ok(sessions::purge_expired(conn, now)? + tokens::purge_expired(conn, now)?)
-            })
-            .await;
+        let purged = state.accounts.purge_expired().await;
         match purged {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired sessions and tokens"),

@@ -1,30 +1,35 @@
-//! What every handler can reach: the database, the password hasher, the clock, the cookie
-//! settings and the configuration. Built once in `startup`.
+//! What every handler can reach: the account service, the cookie settings, the
+//! configuration, and this instance's metrics and rate limiters. Built once in `startup`.
+//! Handlers act through `accounts`; `db` is here only for operations (`/healthz`, the
+//! pool's gauges, the purge job), never for queries.
 
 use std::sync::Arc;
 
 use actix_web::cookie::Key;
 
-use crate::auth::PasswordHasher;
-use crate::clock::Clock;
+use crate::accounts::Accounts;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::mail::Mailer;
-use crate::web::metrics::Metrics;
-use crate::web::rate_limit::{IpRateLimiter, KeyedRateLimiter};
+use crate::metrics::Metrics;
+use crate::rate_limit::{IpRateLimiter, KeyedRateLimiter};
 
 pub struct AppState {
+    pub accounts: Accounts,
     pub db: Db,
-    pub hasher: PasswordHasher,
-    pub clock: Clock,
     pub cookies: CookieSettings,
     pub settings: Arc<Settings>,
-    pub mailer: Arc<Mailer>,
     pub metrics: Metrics,
     /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
-    /// Uses of each API token, keyed by token id (see `accounts::api_tokens::RATE_LIMIT`).
+    /// Uses of each API token, keyed by token id (see `rate_limit::API_TOKEN_LIMIT`).
     pub api_token_limiter: Arc<KeyedRateLimiter<i64>>,
+}
+
+impl AppState {
+    /// "Now", as every rule sees it (tests move it forward).
+    pub fn now(&self) -> i64 {
+        self.accounts.clock().now()
+    }
 }
 
 #[derive(Clone)]

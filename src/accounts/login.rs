@@ -1,31 +1,19 @@
-//! Checking a password login. Unknown emails cost the same bcrypt work as known ones, and
-//! every refusal gives the same answer whatever its reason.
+//! Checking a password: logging in, and typing it again before a sensitive change. Unknown
+//! emails cost the same bcrypt work as known ones, every refusal gives the same answer
+//! whatever its reason, and failures count towards a per-account lock.
 
-use serde::Deserialize;
+use std::fmt::Display;
 
-use crate::audit::{AuditEntry, Outcome, action};
-use crate::db::models::User;
-use diesel::Connection;
-
-use crate::db::{throttles, users};
+use super::audit::{AuditEntry, Outcome, action};
+use super::{AccountError, Accounts, User};
+use crate::db::{DbConnection, throttles, users};
 use crate::domain::{Email, SecretString};
-use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::metrics::LoginOutcome;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct LoginForm {
+/// A password login as typed.
+#[derive(Debug, Clone, Default)]
+pub struct LogIn {
     pub email: String,
     pub password: SecretString,
-    pub remember: Option<String>,
-    pub next: Option<String>,
-}
-
-impl LoginForm {
-    pub fn remember(&self) -> bool {
-        crate::web::is_checked(&self.remember)
-    }
 }
 
 /// Lockout policy: this many failed password logins within the window lock the account.
@@ -37,22 +25,6 @@ pub const FIRST_LOCK: i64 = 15 * 60;
 /// How long the next lock lasts after `previous` lockouts.
 pub fn lock_duration(previous: i64) -> i64 {
     FIRST_LOCK << previous.clamp(0, 6)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// Wrong email, wrong password or a disabled account: one message for all.
-    #[error("The email or password is incorrect.")]
-    Refused,
-    /// Too many failures: password login is locked, even with the right password.
-    #[error("Too many failed logins: this account is locked. Try again in {} minutes.", minutes(*retry_after))]
-    Locked { retry_after: i64 },
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-fn minutes(seconds: i64) -> i64 {
-    (seconds + 59) / 60
 }
 
 /// Why a password is being checked: it decides the audit action and whether it counts as a login.
@@ -72,170 +44,183 @@ impl Purpose {
     }
 }
 
-/// Verifies the credentials, upgrades an old-cost hash, records the login and audits it.
-/// A locked account is refused before any password work.
-pub async fn authenticate(
-    state: &AppState,
-    form: &LoginForm,
-    ip: impl ToString,
-) -> Result<User, LoginError> {
-    let email = Email::parse(&form.email).ok();
-    let user = match email.clone() {
-        Some(email) => {
-            state
-                .db
-                .run(move |conn| Ok(users::find_by_email(conn, email.as_str())?))
-                .await?
-        }
-        None => None,
-    };
-    let label = form.email.trim().to_string();
-    let result = check_password(state, user, &form.password, &label, Purpose::Login, ip).await;
-    state.metrics.count_login(match &result {
-        Ok(_) => LoginOutcome::Success,
-        Err(LoginError::Locked { .. }) => LoginOutcome::Locked,
-        Err(_) => LoginOutcome::Failure,
-    });
-    result
-}
-
-/// Checks the password of a logged-in user again before a sensitive change. Failures count
-/// towards the same lockout as failed logins, so this is no side door for guessing.
-pub async fn reauthenticate(
-    state: &AppState,
-    user: &User,
-    password: &SecretString,
-    ip: impl ToString,
-) -> Result<(), LoginError> {
-    let label = user.email.clone();
-    let user = Some(user.clone());
-    check_password(state, user, password, &label, Purpose::Reauthenticate, ip)
-        .await
-        .map(|_| ())
-}
-
-async fn check_password(
-    state: &AppState,
+/// Whose password is checked: an account, or only the label typed (an unknown email).
+struct Claimant {
     user: Option<User>,
-    password: &SecretString,
-    label: &str,
-    purpose: Purpose,
-    ip: impl ToString,
-) -> Result<User, LoginError> {
-    let ip = ip.to_string();
-    let now = state.clock.now();
-    if let Some(user) = &user {
-        refuse_if_locked(state, user, purpose, &ip, now).await?;
-    }
-    let verification = state
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    match user {
-        Some(user) if verification.matches && user.active => {
-            let new_hash = if verification.needs_rehash {
-                Some(state.hasher.rehash(password).await?)
-            } else {
-                None
-            };
-            let audit = AuditEntry::own(purpose.action(), &user, &ip);
-            let id = user.id;
-            state
-                .db
-                .run(move |conn| {
-                    if let Some(hash) = new_hash {
-                        users::set_password_hash(conn, id, &hash, now)?;
-                    }
-                    if purpose == Purpose::Login {
-                        users::record_login(conn, id, now)?;
-                    }
-                    throttles::clear(conn, id)?;
-                    audit.write(conn, now)
-                })
-                .await?;
-            Ok(user)
-        }
-        user => {
-            let reason = match &user {
-                None => "unknown email",
-                Some(u) if !u.active && verification.matches => "account disabled",
-                Some(_) => "wrong password",
-            };
-            let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
-                .from(&ip)
-                .detail(reason);
-            match user {
-                Some(user) => count_failure(state, user, audit, &ip, now).await?,
-                None => {
-                    let audit = audit.on_label(label);
-                    state.db.run(move |conn| audit.write(conn, now)).await?;
-                }
+    label: String,
+}
+
+impl Accounts {
+    /// Verifies the credentials, upgrades an old-cost hash, records the login and audits
+    /// it. A locked account is refused before any password work.
+    pub async fn log_in(&self, command: LogIn, ip: impl Display) -> Result<User, AccountError> {
+        let user = match Email::parse(&command.email) {
+            Ok(email) => {
+                self.db
+                    .run(move |conn| {
+                        Ok::<_, AccountError>(users::find_by_email(conn, email.as_str())?)
+                    })
+                    .await?
             }
-            Err(LoginError::Refused)
+            Err(_) => None,
+        };
+        let claimant = Claimant {
+            user,
+            label: command.email.trim().to_string(),
+        };
+        self.check_password(claimant, &command.password, Purpose::Login, ip)
+            .await
+    }
+
+    /// Checks the password of a logged-in user again before a sensitive change; a wrong
+    /// one is a `password` field error. Failures count towards the same lockout as failed
+    /// logins, so this is no side door for guessing.
+    pub async fn reauthenticate(
+        &self,
+        user: &User,
+        password: &SecretString,
+        ip: impl Display,
+    ) -> Result<(), AccountError> {
+        if password.expose().is_empty() {
+            return Err(AccountError::invalid("password", "Enter your password."));
         }
+        let claimant = Claimant {
+            user: Some(user.clone()),
+            label: user.email.clone(),
+        };
+        match self
+            .check_password(claimant, password, Purpose::Reauthenticate, ip)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(AccountError::LoginRefused) => Err(AccountError::invalid(
+                "password",
+                "That password is not correct.",
+            )),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Audits a logout (the session itself is ended by the caller).
+    pub async fn record_logout(&self, user: &User, ip: impl Display) -> Result<(), AccountError> {
+        let (audit, now) = (AuditEntry::own(action::LOGOUT, user, ip), self.now());
+        self.db
+            .run(move |conn| Ok::<_, AccountError>(audit.write(conn, now)?))
+            .await
+    }
+
+    async fn check_password(
+        &self,
+        claimant: Claimant,
+        password: &SecretString,
+        purpose: Purpose,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        let (ip, now) = (ip.to_string(), self.now());
+        if let Some(user) = &claimant.user {
+            self.refuse_if_locked(user, purpose, &ip, now).await?;
+        }
+        let stored = claimant.user.as_ref().map(|u| u.password_hash.clone());
+        let verification = self.hasher.verify(password, stored).await?;
+        match claimant.user {
+            Some(user) if verification.matches && user.active => {
+                let new_hash = match verification.needs_rehash {
+                    true => Some(self.hasher.rehash(password).await?),
+                    false => None,
+                };
+                let audit = AuditEntry::own(purpose.action(), &user, &ip);
+                let id = user.id;
+                self.db
+                    .transaction(move |conn| {
+                        if let Some(hash) = new_hash {
+                            users::set_password_hash(conn, id, &hash, now)?;
+                        }
+                        if purpose == Purpose::Login {
+                            users::record_login(conn, id, now)?;
+                        }
+                        throttles::clear(conn, id)?;
+                        Ok::<_, AccountError>(audit.write(conn, now)?)
+                    })
+                    .await?;
+                Ok(user)
+            }
+            user => {
+                let reason = match &user {
+                    None => "unknown email",
+                    Some(u) if !u.active && verification.matches => "account disabled",
+                    Some(_) => "wrong password",
+                };
+                let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
+                    .from(&ip)
+                    .detail(reason);
+                let label = claimant.label;
+                self.db
+                    .transaction(move |conn| match user {
+                        Some(user) => count_failure(conn, &user, audit, &ip, now),
+                        None => Ok(audit.on_label(&label).write(conn, now)?),
+                    })
+                    .await?;
+                Err(AccountError::LoginRefused)
+            }
+        }
+    }
+
+    async fn refuse_if_locked(
+        &self,
+        user: &User,
+        purpose: Purpose,
+        ip: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        let id = user.id;
+        let throttle = self
+            .db
+            .run(move |conn| Ok::<_, AccountError>(throttles::find(conn, id)?))
+            .await?;
+        let Some(until) = throttle
+            .and_then(|t| t.locked_until)
+            .filter(|until| *until > now)
+        else {
+            return Ok(());
+        };
+        let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
+            .on(user)
+            .from(ip)
+            .detail("account locked");
+        self.db
+            .run(move |conn| Ok::<_, AccountError>(audit.write(conn, now)?))
+            .await?;
+        Err(AccountError::Locked {
+            retry_after: (until - now).unsigned_abs(),
+        })
     }
 }
 
-async fn refuse_if_locked(
-    state: &AppState,
+/// Inside a transaction: counts a wrong password for an existing account; the fifth
+/// within the window locks it.
+fn count_failure(
+    conn: &mut DbConnection,
     user: &User,
-    purpose: Purpose,
-    ip: &str,
-    now: i64,
-) -> Result<(), LoginError> {
-    let id = user.id;
-    let throttle = state
-        .db
-        .run(move |conn| Ok(throttles::find(conn, id)?))
-        .await?;
-    let Some(until) = throttle
-        .and_then(|t| t.locked_until)
-        .filter(|until| *until > now)
-    else {
-        return Ok(());
-    };
-    let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
-        .on(user)
-        .from(ip)
-        .detail("account locked");
-    state.db.run(move |conn| audit.write(conn, now)).await?;
-    Err(LoginError::Locked {
-        retry_after: until - now,
-    })
-}
-
-/// Counts a wrong password for an existing account; the fifth within the window locks it.
-async fn count_failure(
-    state: &AppState,
-    user: User,
     audit: AuditEntry,
     ip: &str,
     now: i64,
-) -> Result<(), AppError> {
-    let ip = ip.to_string();
-    state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let throttle = throttles::count_failure(conn, user.id, now, FAILURE_WINDOW)?;
-                audit.on(&user).write(conn, now)?;
-                if throttle.failures >= MAX_FAILURES {
-                    let seconds = lock_duration(throttle.lockouts);
-                    throttles::lock(conn, user.id, now + seconds)?;
-                    AuditEntry::new(action::ACCOUNT_LOCKED, Outcome::Failure)
-                        .on(&user)
-                        .from(&ip)
-                        .detail(format!(
-                            "{} failed logins; locked for {} minutes",
-                            throttle.failures,
-                            seconds / 60
-                        ))
-                        .write(conn, now)?;
-                }
-                Ok(())
-            })
-        })
-        .await
+) -> Result<(), AccountError> {
+    let throttle = throttles::count_failure(conn, user.id, now, FAILURE_WINDOW)?;
+    audit.on(user).write(conn, now)?;
+    if throttle.failures >= MAX_FAILURES {
+        let seconds = lock_duration(throttle.lockouts);
+        throttles::lock(conn, user.id, now + seconds)?;
+        AuditEntry::new(action::ACCOUNT_LOCKED, Outcome::Failure)
+            .on(user)
+            .from(ip)
+            .detail(format!(
+                "{} failed logins; locked for {} minutes",
+                throttle.failures,
+                seconds / 60
+            ))
+            .write(conn, now)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,108 +1,102 @@
-//! Account operations — registration, login, profile and password changes, sessions,
-//! first-admin setup — written once and called by the page handlers (and later by the
-//! admin area and the API). Each rule lives here, not in a handler.
+//! Every account rule, written once as a use case: a method of [`Accounts`] (or of
+//! [`AdminPowers`](admin::AdminPowers) for admin work) that takes a typed command, runs in
+//! one database transaction with its audit row, and answers with a value or an
+//! [`AccountError`]. Pages, the JSON API and the command line all call these.
+//!
+//! Nothing here knows HTTP: no actix, no pages, no JSON, no statuses; mail goes out after
+//! the transaction commits. Reads for pages go through here too (`Accounts::user`,
+//! `AdminPowers::user_page`, …), so no handler touches `db`.
 
 pub mod admin;
 pub mod api_tokens;
+pub mod audit;
 pub mod email_verification;
+mod error;
+mod links;
 pub mod login;
+mod mails;
+mod password_hasher;
 pub mod password_reset;
 pub mod profile;
 pub mod registration;
 pub mod sessions;
 pub mod setup;
 
-use crate::errors::AppError;
-use crate::web::FormErrors;
+use std::sync::Arc;
 
-/// Why an account operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    /// The input breaks a rule; each message belongs to a field.
-    #[error("the input is not valid")]
-    Invalid(FormErrors),
-    /// Another account already has this email.
-    #[error("an account with this email already exists")]
-    EmailTaken,
-    #[error(transparent)]
-    App(#[from] AppError),
+pub use crate::db::models::{ApiTokenRow, AuditEvent, SessionRow, User};
+pub use admin::AdminPowers;
+pub use error::{AccountError, Checked, FieldError, FieldErrors};
+pub use password_hasher::PasswordHasher;
+
+use crate::clock::Clock;
+use crate::db::{Db, users};
+use crate::domain::{NewPassword, SecretString};
+use crate::mail::{Mail, Mailer};
+
+/// The account service: what the use cases need, and nothing of the web.
+#[derive(Clone)]
+pub struct Accounts {
+    db: Db,
+    hasher: PasswordHasher,
+    clock: Clock,
+    mailer: Arc<Mailer>,
+    /// Where the site is reached, for links in mails (`https://example.com`, no `/` at the end).
+    base_url: Arc<str>,
 }
 
-impl AccountError {
-    /// The field errors to show on a form (a taken email is an `email` field error).
-    pub fn into_form_errors(self) -> Result<FormErrors, AppError> {
-        match self {
-            Self::Invalid(errors) => Ok(errors),
-            Self::EmailTaken => Ok(FormErrors::single(
-                "email",
-                "An account with this email already exists.",
-            )),
-            Self::App(error) => Err(error),
+impl Accounts {
+    pub fn new(
+        db: Db,
+        hasher: PasswordHasher,
+        clock: Clock,
+        mailer: Arc<Mailer>,
+        base_url: &str,
+    ) -> Self {
+        Self {
+            db,
+            hasher,
+            clock,
+            mailer,
+            base_url: base_url.trim_end_matches('/').into(),
         }
     }
-}
 
-impl From<diesel::result::Error> for AccountError {
-    fn from(error: diesel::result::Error) -> Self {
-        if crate::errors::is_unique_violation(&error) {
-            Self::EmailTaken
-        } else {
-            Self::App(error.into())
-        }
+    /// The service's clock: "now" for every rule with a time in it.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The account with this id, if it exists and may log in.
+    pub async fn active_user(&self, id: i64) -> Result<Option<User>, AccountError> {
+        let user = self
+            .db
+            .run(move |conn| Ok::<_, AccountError>(users::find_by_id(conn, id)?));
+        Ok(user.await?.filter(|user| user.active))
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Sends after the use case committed; nobody waits for it.
+    fn mail(&self, mail: Mail) {
+        self.mailer.send_later(mail);
     }
 }
 
-/// Stops with the collected field errors, if any.
-pub(crate) fn ensure_valid(errors: FormErrors) -> Result<(), AccountError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AccountError::Invalid(errors))
+/// Checks that a password was typed the same twice; one rule and one message for every
+/// form that asks twice. Nothing to check when the second copy was not asked for.
+fn typed_twice(
+    errors: &mut FieldErrors,
+    confirm_field: &'static str,
+    password: &Option<NewPassword>,
+    confirm: Option<&SecretString>,
+) {
+    let (Some(password), Some(confirm)) = (password, confirm) else {
+        return;
+    };
+    if password.expose() != confirm.expose() {
+        errors.add(confirm_field, "The two passwords do not match.");
     }
-}
-
-/// Checks a new password for `user` (policy, and typed the same twice) on top of the
-/// errors found so far; all of them are reported together.
-pub(crate) fn new_password(
-    mut errors: FormErrors,
-    user: &crate::db::models::User,
-    password: &crate::domain::SecretString,
-    confirm: &crate::domain::SecretString,
-) -> Result<crate::domain::NewPassword, AccountError> {
-    let email = crate::domain::Email::parse(&user.email).ok();
-    let parsed = errors.check(
-        "new_password",
-        crate::domain::NewPassword::parse(password.clone(), email.as_ref()),
-    );
-    if parsed.is_some() && password.expose() != confirm.expose() {
-        errors.add("new_password_confirm", "The two passwords do not match.");
-    }
-    ensure_valid(errors)?;
-    parsed.ok_or_else(|| {
-        AccountError::App(AppError::internal("validation passed without a password"))
-    })
-}
-
-/// The active account a usable one-time link of `purpose` belongs to; anything else is an
-/// expired link (410), whatever the reason, so a link tells nobody more than that.
-pub(crate) async fn account_for_link(
-    state: &crate::state::AppState,
-    purpose: &'static str,
-    token: &str,
-) -> Result<crate::db::models::User, AppError> {
-    use crate::db::{tokens, users};
-    let (hash, now) = (crate::crypto::token_hash(token), state.clock.now());
-    state
-        .db
-        .run(move |conn| {
-            let token =
-                tokens::find_usable(conn, purpose, &hash, now)?.ok_or(AppError::LinkExpired)?;
-            let user = token
-                .user_id
-                .map(|id| users::find_by_id(conn, id))
-                .transpose()?
-                .flatten();
-            user.filter(|user| user.active).ok_or(AppError::LinkExpired)
-        })
-        .await
 }

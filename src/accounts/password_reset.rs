@@ -1,141 +1,104 @@
-//! Password reset by mail: a single-use link, valid one hour, stored as a hash. Asking for
-//! one answers the same whether or not the account exists; using it sets a new password,
-//! ends every session of the account and lifts a login lock.
+//! Password reset by mail: a single-use link, valid one hour. Asking for one answers the
+//! same whether or not the account exists; using it sets a new password, ends every
+//! session of the account and lifts a login lock.
 
-use diesel::Connection;
-use serde::Deserialize;
+use std::fmt::Display;
 
-use super::AccountError;
-use crate::audit::{AuditEntry, Outcome, action};
-use crate::crypto;
-use crate::db::models::User;
-use crate::db::{sessions, throttles, tokens, users};
+use super::audit::{AuditEntry, Outcome, action};
+use super::links::{self, NewLink, Purpose};
+use super::profile::check_new_password;
+use super::{AccountError, Accounts, FieldErrors, User, mails};
+use crate::db::{sessions, throttles, users};
 use crate::domain::{Email, SecretString};
-use crate::errors::AppError;
-use crate::mail::Mail;
-use crate::state::AppState;
-use crate::web::FormErrors;
 
-pub const PURPOSE: &str = "password_reset";
 pub const LINK_LIFETIME: i64 = 3600;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ResetRequestForm {
-    pub email: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct NewPasswordForm {
+/// The new password, typed twice.
+#[derive(Debug, Clone, Default)]
+pub struct NewPasswordTwice {
     pub new_password: SecretString,
     pub new_password_confirm: SecretString,
 }
 
-/// Mails a reset link when an active account has this email; otherwise does nothing
-/// visible. Only a malformed email is an error.
-pub async fn request(
-    state: &AppState,
-    form: &ResetRequestForm,
-    ip: impl ToString,
-) -> Result<(), AccountError> {
-    let email = Email::parse(&form.email)
-        .map_err(|message| AccountError::Invalid(FormErrors::single("email", message)))?;
-    let (now, ip) = (state.clock.now(), ip.to_string());
-    let token = crypto::random_token();
-    let token_hash = crypto::token_hash(&token);
-    let lookup = email.clone();
-    let user = state
-        .db
-        .run(move |conn| {
-            let user = users::find_by_email(conn, lookup.as_str())?.filter(|user| user.active);
-            let audit = AuditEntry::new(action::PASSWORD_RESET_REQUEST, Outcome::Success).from(&ip);
-            match &user {
-                Some(user) => {
-                    tokens::insert(
-                        conn,
-                        PURPOSE,
-                        &token_hash,
-                        Some(user.id),
-                        now,
-                        now + LINK_LIFETIME,
-                    )?;
-                    audit.on(user).write(conn, now)?;
-                }
-                None => audit
-                    .on_label(lookup.as_str())
-                    .detail("no active account")
-                    .write(conn, now)?,
-            }
-            Ok(user)
-        })
-        .await?;
-    if let Some(user) = user {
-        state.mailer.send_later(Mail {
-            to: user.email,
-            subject: "Reset your Gatehouse password".into(),
-            body: format!(
-                "Someone asked to reset the password of your Gatehouse account.\n\n\
-                 To choose a new password, open this link within one hour:\n\n{}/password-reset/{token}\n\n\
-                 The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n",
-                state.settings.base_url
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// The account a usable link belongs to.
-pub async fn account_for_link(state: &AppState, token: &str) -> Result<User, AppError> {
-    super::account_for_link(state, PURPOSE, token).await
-}
-
-/// Sets the new password through a link, which is then used up.
-pub async fn complete(
-    state: &AppState,
-    token: &str,
-    form: &NewPasswordForm,
-    ip: impl ToString,
-) -> Result<User, AccountError> {
-    let user = account_for_link(state, token).await?;
-    let password = super::new_password(
-        FormErrors::default(),
-        &user,
-        &form.new_password,
-        &form.new_password_confirm,
-    )?;
-    let hash = state.hasher.hash(&password).await?;
-    let (token_hash, now, ip) = (crypto::token_hash(token), state.clock.now(), ip.to_string());
-    let account = user.clone();
-    state
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let token = tokens::find_usable(conn, PURPOSE, &token_hash, now)?
-                    .ok_or(AppError::LinkExpired)?;
-                if !tokens::consume(conn, token.id, now)? {
-                    return Err(AppError::LinkExpired);
-                }
-                users::set_password_hash(conn, account.id, &hash, now)?;
-                let ended = sessions::delete_for_user(conn, account.id, None)?;
-                throttles::clear(conn, account.id)?;
-                AuditEntry::own(action::PASSWORD_RESET, &account, &ip)
-                    .detail(format!("sessions ended: {ended}"))
-                    .write(conn, now)
+impl Accounts {
+    /// Mails a reset link when an active account has this email; otherwise does nothing
+    /// visible. Only a malformed email is an error.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        ip: impl Display,
+    ) -> Result<(), AccountError> {
+        let email =
+            Email::parse(email).map_err(|message| AccountError::invalid("email", message))?;
+        let (ip, now) = (ip.to_string(), self.now());
+        let sent = self
+            .db
+            .transaction(move |conn| {
+                let user = users::find_by_email(conn, email.as_str())?.filter(|user| user.active);
+                let audit =
+                    AuditEntry::new(action::PASSWORD_RESET_REQUEST, Outcome::Success).from(&ip);
+                let Some(user) = user else {
+                    audit
+                        .on_label(email.as_str())
+                        .detail("no active account")
+                        .write(conn, now)?;
+                    return Ok(None);
+                };
+                let link = NewLink::store(
+                    conn,
+                    Purpose::PasswordReset,
+                    Some(user.id),
+                    now,
+                    LINK_LIFETIME,
+                )?;
+                audit.on(&user).write(conn, now)?;
+                Ok::<_, AccountError>(Some((user, link)))
             })
-        })
-        .await?;
-    notify_password_changed(state, &user);
-    Ok(user)
-}
+            .await?;
+        if let Some((user, link)) = sent {
+            self.mail(mails::password_reset(&user, &self.base_url, &link.token));
+        }
+        Ok(())
+    }
 
-/// Tells the owner that their password changed (reset or changed while logged in).
-pub fn notify_password_changed(state: &AppState, user: &User) {
-    state.mailer.send_later(Mail {
-        to: user.email.clone(),
-        subject: "Your Gatehouse password was changed".into(),
-        body: "The password of your Gatehouse account was just changed, and every other session was logged out.\n\n\
-               If this was not you, reset your password at once and tell your administrator.\n"
-            .into(),
-    });
+    /// The account a usable reset link belongs to.
+    pub async fn account_for_reset_link(&self, token: &str) -> Result<User, AccountError> {
+        let (token, now) = (token.to_string(), self.now());
+        self.db
+            .run(move |conn| links::account_for(conn, Purpose::PasswordReset, &token, now))
+            .await
+    }
+
+    /// Sets the new password through a link, which is used up in the same transaction.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new: NewPasswordTwice,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        let user = self.account_for_reset_link(token).await?;
+        let password = check_new_password(
+            FieldErrors::default(),
+            &user,
+            &new.new_password,
+            &new.new_password_confirm,
+        )?;
+        let hash = self.hasher.hash(&password).await?;
+        let (token, ip, now) = (token.to_string(), ip.to_string(), self.now());
+        let user = self
+            .db
+            .transaction(move |conn| {
+                let user = links::use_up(conn, Purpose::PasswordReset, &token, now)?;
+                users::set_password_hash(conn, user.id, &hash, now)?;
+                let ended = sessions::delete_for_user(conn, user.id, None)?;
+                throttles::clear(conn, user.id)?;
+                AuditEntry::own(action::PASSWORD_RESET, &user, &ip)
+                    .detail(format!("sessions ended: {ended}"))
+                    .write(conn, now)?;
+                Ok::<_, AccountError>(user)
+            })
+            .await?;
+        self.mail(mails::password_changed(&user));
+        Ok(user)
+    }
 }

@@ -1,143 +1,155 @@
 //! Changing one's own name, email and password.
 
-use serde::Deserialize;
+use std::fmt::Display;
 
-use super::{AccountError, ensure_valid};
-use crate::audit::{AuditEntry, action};
-use crate::db::models::User;
+use super::audit::{AuditEntry, action};
+use super::registration::check_identity;
+use super::{AccountError, Accounts, FieldErrors, User, email_verification, mails, typed_twice};
 use crate::db::{sessions, users};
-use crate::domain::{Email, SecretString, UserName};
-use crate::errors::AppError;
-use crate::mail::Mail;
-use crate::state::AppState;
-use crate::web::FormErrors;
+use crate::domain::{NewPassword, SecretString};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ProfileForm {
+/// New name and email; a new email needs the current password.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
     pub name: String,
     pub email: String,
     pub current_password: SecretString,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PasswordForm {
+/// A new password, typed twice, and the current one.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChange {
     pub current_password: SecretString,
     pub new_password: SecretString,
     pub new_password_confirm: SecretString,
 }
 
-/// Checks the current password; a wrong one is a `current_password` field error.
-async fn check_current_password(
-    state: &AppState,
-    user: &User,
-    given: &SecretString,
-    errors: &mut FormErrors,
-) -> Result<(), AccountError> {
-    if given.expose().is_empty() {
-        errors.add("current_password", "Enter your current password.");
-        return Ok(());
-    }
-    let verification = state
-        .hasher
-        .verify(given, Some(user.password_hash.clone()))
-        .await?;
-    if !verification.matches {
-        errors.add("current_password", "Your current password is not correct.");
-    }
-    Ok(())
-}
-
-/// Updates name and email; a new email needs the current password.
-pub async fn update_profile(
-    state: &AppState,
-    user: &User,
-    form: &ProfileForm,
-    ip: impl ToString,
-) -> Result<User, AccountError> {
-    let mut errors = FormErrors::default();
-    let name = errors.check("name", UserName::parse(&form.name));
-    let email = errors.check("email", Email::parse(&form.email));
-    if email.as_ref().is_some_and(|e| e.as_str() != user.email) {
-        check_current_password(state, user, &form.current_password, &mut errors).await?;
-    }
-    ensure_valid(errors)?;
-    let (Some(name), Some(email)) = (name, email) else {
-        unreachable!("validated above")
-    };
-    let mut changes = Vec::new();
-    if name.as_str() != user.name {
-        changes.push("name");
-    }
-    if email.as_str() != user.email {
-        changes.push("email");
-    }
-    let now = state.clock.now();
-    let audit = AuditEntry::own(action::PROFILE_UPDATE, user, ip.to_string()).detail(format!(
-        "changed: {}",
-        if changes.is_empty() {
-            "nothing".into()
-        } else {
-            changes.join(", ")
+impl Accounts {
+    /// Checks the current password; a wrong one is a `current_password` field error.
+    async fn check_current_password(
+        &self,
+        user: &User,
+        given: &SecretString,
+        errors: &mut FieldErrors,
+    ) -> Result<(), AccountError> {
+        if given.expose().is_empty() {
+            errors.add("current_password", "Enter your current password.");
+            return Ok(());
         }
-    ));
-    let (id, email_changed) = (user.id, changes.contains(&"email"));
-    let ip = ip.to_string();
-    let updated = state
-        .db
-        .run(move |conn| {
-            if let Err(e) = users::update_profile(conn, id, name.as_str(), email.as_str(), now) {
-                return Ok(Err(AccountError::from(e)));
-            }
-            if email_changed {
-                super::email_verification::forget(conn, id)?;
-            }
-            audit.write(conn, now)?;
-            Ok(Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?))
-        })
-        .await??;
-    if updated.email != user.email {
-        state.mailer.send_later(Mail {
-            to: user.email.clone(),
-            subject: "Your Gatehouse email address was changed".into(),
-            body: format!(
-                "The email address of your Gatehouse account was changed from {} to {}.\n\n\
-                 If this was not you, tell your administrator at once.\n",
-                user.email, updated.email
-            ),
-        });
-        super::email_verification::send_link(state, &updated, &updated, ip).await?;
+        let stored = Some(user.password_hash.clone());
+        if !self.hasher.verify(given, stored).await?.matches {
+            errors.add("current_password", "Your current password is not correct.");
+        }
+        Ok(())
     }
-    Ok(updated)
+
+    /// Updates name and email. A changed email is unverified until its new link is used;
+    /// the old address is told, and the new one gets the link.
+    pub async fn update_profile(
+        &self,
+        user: &User,
+        change: ProfileChange,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        let mut errors = FieldErrors::default();
+        let (name, email) = check_identity(&mut errors, &change.name, &change.email);
+        if email.as_ref().is_some_and(|e| e.as_str() != user.email) {
+            self.check_current_password(user, &change.current_password, &mut errors)
+                .await?;
+        }
+        let (name, email) = errors.finish((name, email))?;
+        let mut changed = Vec::new();
+        if name.as_str() != user.name {
+            changed.push("name");
+        }
+        let email_changed = email.as_str() != user.email;
+        if email_changed {
+            changed.push("email");
+        }
+        let detail = match changed.is_empty() {
+            true => "changed: nothing".to_string(),
+            false => format!("changed: {}", changed.join(", ")),
+        };
+        let (me, ip, now) = (user.clone(), ip.to_string(), self.now());
+        let (updated, link) = self
+            .db
+            .transaction(move |conn| {
+                users::update_profile(conn, me.id, name.as_str(), email.as_str(), now)?;
+                AuditEntry::own(action::PROFILE_UPDATE, &me, &ip)
+                    .detail(detail)
+                    .write(conn, now)?;
+                let updated = users::find_by_id(conn, me.id)?.ok_or(AccountError::NotFound)?;
+                let link = match email_changed {
+                    true => {
+                        email_verification::forget(conn, me.id)?;
+                        Some(email_verification::issue_link(
+                            conn, &updated, &updated, &ip, now,
+                        )?)
+                    }
+                    false => None,
+                };
+                Ok::<_, AccountError>((updated, link))
+            })
+            .await?;
+        if let Some(link) = link {
+            self.mail(mails::email_changed(user, &updated));
+            self.mail_verification_link(&updated, &link);
+        }
+        Ok(updated)
+    }
+
+    /// Sets a new password and ends every other session of this user (all but
+    /// `this_session`, a public session id), in one transaction; then tells the owner.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        change: PasswordChange,
+        this_session: Option<String>,
+        ip: impl Display,
+    ) -> Result<(), AccountError> {
+        let mut errors = FieldErrors::default();
+        self.check_current_password(user, &change.current_password, &mut errors)
+            .await?;
+        let password = check_new_password(
+            errors,
+            user,
+            &change.new_password,
+            &change.new_password_confirm,
+        )?;
+        let hash = self.hasher.hash(&password).await?;
+        let (audit, now, id) = (
+            AuditEntry::own(action::PASSWORD_CHANGE, user, ip),
+            self.now(),
+            user.id,
+        );
+        self.db
+            .transaction(move |conn| {
+                users::set_password_hash(conn, id, &hash, now)?;
+                let ended = sessions::delete_for_user(conn, id, this_session.as_deref())?;
+                audit
+                    .detail(format!("other sessions ended: {ended}"))
+                    .write(conn, now)?;
+                Ok::<_, AccountError>(())
+            })
+            .await?;
+        self.mail(mails::password_changed(user));
+        Ok(())
+    }
 }
 
-/// Sets a new password and ends every other session of this user.
-pub async fn change_password(
-    state: &AppState,
+/// Checks a new password for `user` (the policy, and typed the same twice) on top of the
+/// errors found so far; all of them are reported together.
+pub(super) fn check_new_password(
+    mut errors: FieldErrors,
     user: &User,
-    form: &PasswordForm,
-    this_session: Option<String>,
-    ip: impl ToString,
-) -> Result<(), AccountError> {
-    let mut errors = FormErrors::default();
-    check_current_password(state, user, &form.current_password, &mut errors).await?;
-    let password =
-        super::new_password(errors, user, &form.new_password, &form.new_password_confirm)?;
-    let hash = state.hasher.hash(&password).await?;
-    let now = state.clock.now();
-    let audit = AuditEntry::own(action::PASSWORD_CHANGE, user, ip.to_string());
-    let id = user.id;
-    state
-        .db
-        .run(move |conn| {
-            users::set_password_hash(conn, id, &hash, now)?;
-            let ended = sessions::delete_for_user(conn, id, this_session.as_deref())?;
-            audit
-                .detail(format!("other sessions ended: {ended}"))
-                .write(conn, now)
-        })
-        .await?;
-    super::password_reset::notify_password_changed(state, user);
-    Ok(())
+    password: &SecretString,
+    confirm: &SecretString,
+) -> Result<NewPassword, AccountError> {
+    let email = crate::domain::Email::parse(&user.email).ok();
+    let parsed = errors.check(
+        "new_password",
+        NewPassword::parse(password.clone(), email.as_ref()),
+    );
+    typed_twice(&mut errors, "new_password_confirm", &parsed, Some(confirm));
+    errors.finish(parsed)
 }

@@ -1,154 +1,151 @@
-//! New accounts: self-service sign-up and the first admin share one validation and one insert.
+//! New accounts: self-service sign-up, the first admin (through the setup link or the
+//! command line) and accounts an admin makes share one validation and one insert.
 
-use serde::Deserialize;
+use std::fmt::Display;
 
-use super::{AccountError, ensure_valid};
-use crate::audit::AuditEntry;
-use crate::auth::PasswordHasher;
-use crate::clock::Clock;
-use crate::db::Db;
-use crate::db::models::{NewUserRow, User};
-use crate::db::users;
+use super::audit::{AuditEntry, Outcome, action};
+use super::{AccountError, Accounts, FieldErrors, User, email_verification, typed_twice};
+use crate::db::models::NewUserRow;
+use crate::db::{DbConnection, users};
 use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
-use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::FormErrors;
 
-/// The sign-up form as submitted (missing fields arrive empty and are reported per field).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SignUpForm {
+/// Sign-up (and the first admin): the fields a person types for their own account.
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
     pub name: String,
     pub email: String,
     pub password: SecretString,
-    pub password_confirm: SecretString,
+    /// The password typed again, where the form asks for it.
+    pub password_confirm: Option<SecretString>,
 }
 
 /// A checked new account, ready to be hashed and stored.
-pub struct NewAccount {
+pub(super) struct NewAccount {
     pub name: UserName,
     pub email: Email,
     pub password: NewPassword,
     pub role: Role,
     pub active: bool,
+}
+
+/// How an account comes into being, beyond its fields.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Arrival {
     /// The new user is logged in at once (sign-up, first admin), so this is their first login.
     pub logs_in: bool,
+    /// The address is vouched for (the operator on the command line).
+    pub verified: bool,
 }
 
-/// The fields every new account has, as typed.
-pub struct AccountFields<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
-    pub password: &'a SecretString,
-    /// The repeated password, when the form asks for one.
-    pub password_confirm: Option<&'a SecretString>,
-}
-
-impl AccountFields<'_> {
-    /// Checks every field (all errors at once) into a new account of `role`.
-    pub fn validate(
-        &self,
-        role: Role,
-        active: bool,
-        logs_in: bool,
-    ) -> Result<NewAccount, AccountError> {
-        let mut errors = FormErrors::default();
-        let name = errors.check("name", UserName::parse(self.name));
-        let email = errors.check("email", Email::parse(self.email));
+impl SignUp {
+    /// Checks every field (all errors at once) into an active account of `role`.
+    pub(super) fn check(&self, role: Role) -> Result<NewAccount, AccountError> {
+        let mut errors = FieldErrors::default();
+        let (name, email) = check_identity(&mut errors, &self.name, &self.email);
         let password = errors.check(
             "password",
             NewPassword::parse(self.password.clone(), email.as_ref()),
         );
-        if let Some(confirm) = self.password_confirm {
-            if password.is_some() && self.password.expose() != confirm.expose() {
-                errors.add("password_confirm", "The two passwords do not match.");
-            }
-        }
-        ensure_valid(errors)?;
-        match (name, email, password) {
-            (Some(name), Some(email), Some(password)) => Ok(NewAccount {
-                name,
-                email,
-                password,
-                role,
-                active,
-                logs_in,
-            }),
-            _ => Err(AccountError::App(AppError::internal(
-                "validation passed without values",
-            ))),
-        }
-    }
-}
-
-impl SignUpForm {
-    /// A self-service or first-admin account: active, and logged in at once.
-    pub fn validate(&self, role: Role) -> Result<NewAccount, AccountError> {
-        let fields = AccountFields {
-            name: &self.name,
-            email: &self.email,
-            password: &self.password,
-            password_confirm: Some(&self.password_confirm),
-        };
-        fields.validate(role, true, true)
-    }
-}
-
-/// Hashes the password (off the async workers) and stores the account with an audit row.
-/// Two requests racing for one email get one account; the other gets `EmailTaken`.
-pub async fn create_account(
-    db: &Db,
-    hasher: &PasswordHasher,
-    clock: &Clock,
-    account: NewAccount,
-    audit: impl FnOnce(&User) -> AuditEntry + Send + 'static,
-) -> Result<User, AccountError> {
-    let hash = hasher.hash(&account.password).await?;
-    let now = clock.now();
-    let user = db
-        .run(move |conn| {
-            let row = NewUserRow {
-                email: account.email.as_str(),
-                name: account.name.as_str(),
-                password_hash: &hash,
-                role: account.role.as_str(),
-                active: account.active,
-                created_at: now,
-                updated_at: now,
-                last_login_at: account.logs_in.then_some(now),
-            };
-            let id = match users::insert(conn, &row) {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(AccountError::from(e))),
-            };
-            Ok(Ok(users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?))
+        typed_twice(
+            &mut errors,
+            "password_confirm",
+            &password,
+            self.password_confirm.as_ref(),
+        );
+        let (name, email, password) = errors.finish((name, email, password))?;
+        Ok(NewAccount {
+            name,
+            email,
+            password,
+            role,
+            active: true,
         })
-        .await??;
-    db.run({
-        let user = user.clone();
-        move |conn| audit(&user).write(conn, now)
-    })
-    .await?;
-    Ok(user)
+    }
 }
 
-/// Self-service sign-up.
-pub async fn register(
-    state: &AppState,
-    form: &SignUpForm,
-    ip: impl ToString,
-) -> Result<User, AccountError> {
-    let account = form.validate(Role::User)?;
-    let ip = ip.to_string();
-    let audit_ip = ip.clone();
-    let user = create_account(
-        &state.db,
-        &state.hasher,
-        &state.clock,
-        account,
-        move |user| AuditEntry::own(crate::audit::action::REGISTER, user, audit_ip),
+/// The name and email every account has, each checked by its one rule.
+pub(super) fn check_identity(
+    errors: &mut FieldErrors,
+    name: &str,
+    email: &str,
+) -> (Option<UserName>, Option<Email>) {
+    (
+        errors.check("name", UserName::parse(name)),
+        errors.check("email", Email::parse(email)),
     )
-    .await?;
-    super::email_verification::send_link(state, &user, &user, ip).await?;
-    Ok(user)
+}
+
+impl NewAccount {
+    /// Inside a transaction: stores the account with its password hash; a taken email is
+    /// [`AccountError::EmailTaken`] (two requests racing for one email get one account).
+    pub fn insert(
+        &self,
+        conn: &mut DbConnection,
+        password_hash: &str,
+        arrival: Arrival,
+        now: i64,
+    ) -> Result<User, AccountError> {
+        let row = NewUserRow {
+            email: self.email.as_str(),
+            name: self.name.as_str(),
+            password_hash,
+            role: self.role.as_str(),
+            active: self.active,
+            created_at: now,
+            updated_at: now,
+            last_login_at: arrival.logs_in.then_some(now),
+        };
+        let id = users::insert(conn, &row)?;
+        if arrival.verified {
+            users::set_email_verified(conn, id, Some(now))?;
+        }
+        users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)
+    }
+}
+
+impl Accounts {
+    /// Self-service sign-up: the account, its audit row and a verification link, in one
+    /// transaction; the link is mailed once it is stored.
+    pub async fn sign_up(&self, command: SignUp, ip: impl Display) -> Result<User, AccountError> {
+        let account = command.check(Role::User)?;
+        let hash = self.hasher.hash(&account.password).await?;
+        let (ip, now) = (ip.to_string(), self.now());
+        let (user, link) = self
+            .db
+            .transaction(move |conn| {
+                let arrival = Arrival {
+                    logs_in: true,
+                    verified: false,
+                };
+                let user = account.insert(conn, &hash, arrival, now)?;
+                AuditEntry::own(action::REGISTER, &user, &ip).write(conn, now)?;
+                let link = email_verification::issue_link(conn, &user, &user, &ip, now)?;
+                Ok::<_, AccountError>((user, link))
+            })
+            .await?;
+        self.mail_verification_link(&user, &link);
+        Ok(user)
+    }
+
+    /// An active admin made by the operator on the command line. The operator vouches for
+    /// the address, so it counts as verified and no mail goes out.
+    pub async fn create_admin(&self, command: SignUp) -> Result<User, AccountError> {
+        let account = command.check(Role::Admin)?;
+        let hash = self.hasher.hash(&account.password).await?;
+        let now = self.now();
+        self.db
+            .transaction(move |conn| {
+                let arrival = Arrival {
+                    logs_in: false,
+                    verified: true,
+                };
+                let user = account.insert(conn, &hash, arrival, now)?;
+                AuditEntry::new(action::CLI_CREATE_ADMIN, Outcome::Success)
+                    .on(&user)
+                    .from("command line")
+                    .write(conn, now)?;
+                Ok(user)
+            })
+            .await
+    }
 }

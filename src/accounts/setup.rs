@@ -1,83 +1,76 @@
-//! The first admin: a one-time setup link logged at start while no active admin exists,
-//! and the same account created from the command line.
+//! The first admin: a one-time setup link logged at start while no active admin exists.
+//! Using it creates the admin and uses up the link in one transaction, so a failure in
+//! between leaves the link usable.
 
-use super::AccountError;
-use super::registration::{SignUpForm, create_account};
-use crate::audit::{AuditEntry, action};
-use crate::crypto;
-use crate::db::models::User;
-use crate::db::{DbConnection, tokens, users};
+use std::fmt::Display;
+
+use super::audit::{AuditEntry, action};
+use super::links::{self, NewLink, Purpose};
+use super::registration::{Arrival, SignUp};
+use super::{AccountError, Accounts, User};
+use crate::db::users;
 use crate::domain::Role;
-use crate::errors::AppError;
-use crate::state::AppState;
 
-pub const SETUP_PURPOSE: &str = "setup";
 pub const SETUP_TOKEN_LIFETIME: i64 = 3600;
 
-/// Issues a setup token when no active admin exists; returns it (to be logged once).
-pub fn issue_token_if_no_admin(
-    conn: &mut DbConnection,
-    now: i64,
-) -> Result<Option<String>, AppError> {
-    if users::active_admin_exists(conn)? {
-        return Ok(None);
+impl Accounts {
+    /// Issues a setup token when no active admin exists; returns it (to be logged once).
+    pub async fn issue_setup_token_if_no_admin(&self) -> Result<Option<String>, AccountError> {
+        let now = self.now();
+        self.db
+            .transaction(move |conn| {
+                if users::active_admin_exists(conn)? {
+                    return Ok(None);
+                }
+                let link = NewLink::store(conn, Purpose::Setup, None, now, SETUP_TOKEN_LIFETIME)?;
+                Ok(Some(link.token))
+            })
+            .await
     }
-    let token = crypto::random_token();
-    tokens::insert(
-        conn,
-        SETUP_PURPOSE,
-        &crypto::token_hash(&token),
-        None,
-        now,
-        now + SETUP_TOKEN_LIFETIME,
-    )?;
-    Ok(Some(token))
-}
 
-/// True while the link is unused, unexpired, and no admin exists yet.
-pub async fn token_is_usable(state: &AppState, token: &str) -> Result<bool, AppError> {
-    let hash = crypto::token_hash(token);
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| {
-            Ok(
-                tokens::find_usable(conn, SETUP_PURPOSE, &hash, now)?.is_some()
-                    && !users::active_admin_exists(conn)?,
-            )
-        })
-        .await
-}
-
-/// Creates the first admin through a setup link, which is then used up.
-pub async fn complete(
-    state: &AppState,
-    token: &str,
-    form: &SignUpForm,
-    ip: impl ToString,
-) -> Result<User, AccountError> {
-    let account = form.validate(Role::Admin)?;
-    let hash = crypto::token_hash(token);
-    let now = state.clock.now();
-    let claimed = state
-        .db
-        .run(move |conn| {
-            let Some(token) = tokens::find_usable(conn, SETUP_PURPOSE, &hash, now)? else {
-                return Ok(false);
-            };
-            Ok(!users::active_admin_exists(conn)? && tokens::consume(conn, token.id, now)?)
-        })
-        .await?;
-    if !claimed {
-        return Err(AccountError::App(AppError::NotFound));
+    /// True while the link is unused, unexpired, and no admin exists yet.
+    pub async fn setup_link_is_usable(&self, token: &str) -> Result<bool, AccountError> {
+        let (token, now) = (token.to_string(), self.now());
+        self.db
+            .run(move |conn| {
+                Ok::<_, AccountError>(
+                    links::find_usable(conn, Purpose::Setup, &token, now)?.is_some()
+                        && !users::active_admin_exists(conn)?,
+                )
+            })
+            .await
     }
-    let ip = ip.to_string();
-    create_account(
-        &state.db,
-        &state.hasher,
-        &state.clock,
-        account,
-        move |user| AuditEntry::own(action::SETUP_ADMIN, user, ip),
-    )
-    .await
+
+    /// Creates the first admin through a setup link, which is used up in the same
+    /// transaction. A link that is not usable (or an admin that exists) is `NotFound`.
+    pub async fn complete_setup(
+        &self,
+        token: &str,
+        command: SignUp,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        let account = command.check(Role::Admin)?;
+        if !self.setup_link_is_usable(token).await? {
+            return Err(AccountError::NotFound);
+        }
+        let hash = self.hasher.hash(&account.password).await?;
+        let (token, ip, now) = (token.to_string(), ip.to_string(), self.now());
+        self.db
+            .transaction(move |conn| {
+                let (id, _) = links::find_usable(conn, Purpose::Setup, &token, now)?
+                    .ok_or(AccountError::NotFound)?;
+                if users::active_admin_exists(conn)? {
+                    return Err(AccountError::NotFound);
+                }
+                links::consume(conn, id, now).map_err(|_| AccountError::NotFound)?;
+                let arrival = Arrival {
+                    logs_in: true,
+                    verified: false,
+                };
+                let user = account.insert(conn, &hash, arrival, now)?;
+                AuditEntry::own(action::SETUP_ADMIN, &user, &ip).write(conn, now)?;
+                Ok(user)
+            })
+            .await
+    }
 }

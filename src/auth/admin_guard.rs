@@ -1,7 +1,7 @@
 //! The one gate in front of `/admin` and the admin part of `/api`: the user is loaded from
 //! the database on every request and must hold the admin role. Passing it ([`AdminUser`]
-//! for pages, [`ApiAdmin`] for the API, which answers in JSON) is the only way to obtain
-//! [`AdminPowers`], so no admin operation can be called from a handler that skipped it.
+//! for pages, [`ApiAdmin`] for the API, which answers in JSON) is how a handler gets
+//! [`AdminPowers`]; a refused caller is audited.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,13 +10,10 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::CurrentUser;
 use super::api_auth::ApiCaller;
-use crate::accounts::admin::AdminPowers;
-use crate::audit::{AuditEntry, Outcome, action};
-use crate::db::models::User;
-use crate::errors::AppError;
+use crate::accounts::{AdminPowers, User};
+use crate::errors::{ApiError, AppError};
 use crate::state::AppState;
 use crate::web::ClientIp;
-use crate::web::api_error::ApiError;
 
 /// A logged-in admin, with the powers that go with the role.
 pub struct AdminUser {
@@ -30,18 +27,11 @@ impl FromRequest for AdminUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let current = CurrentUser::from_request(req, payload);
-        let ip = ClientIp::from_request(req, payload).into_inner();
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let path = req.path().to_string();
+        let req = req.clone();
         Box::pin(async move {
             let me = current.await?;
-            if let Some(powers) = AdminPowers::for_user(&me.user) {
-                return Ok(Self { me, powers });
-            }
-            if let (Some(state), Ok(ip)) = (state, ip) {
-                record_denial(&state, &me.user, ip, path).await?;
-            }
-            Err(AppError::Forbidden.into())
+            let powers = admin_powers(&req, &me.user).await?;
+            Ok(Self { me, powers })
         })
     }
 }
@@ -67,27 +57,25 @@ impl ApiAdmin {
     /// Lets an already authenticated caller through if they are an active admin (for
     /// handlers open to admins and to someone else, such as the account's owner).
     pub async fn check(caller: ApiCaller, req: &HttpRequest) -> Result<Self, ApiError> {
-        if let Some(powers) = AdminPowers::for_user(&caller.user) {
-            return Ok(Self { caller, powers });
+        match admin_powers(req, &caller.user).await {
+            Ok(powers) => Ok(Self { caller, powers }),
+            Err(AppError::Forbidden) => Err(ApiError::Forbidden("This needs an admin")),
+            Err(other) => Err(other.into()),
         }
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            record_denial(state, &caller.user, caller.ip, req.path().to_string()).await?;
-        }
-        Err(ApiError::Forbidden("This needs an admin"))
     }
 }
 
-/// Audits a non-admin knocking on an admin door.
-async fn record_denial(
-    state: &AppState,
-    user: &User,
-    ip: ClientIp,
-    path: String,
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let audit = AuditEntry::new(action::ADMIN_DENIED, Outcome::Failure)
-        .by(user)
-        .from(ip)
-        .detail(path);
-    state.db.run(move |conn| audit.write(conn, now)).await
+/// The admin powers of `user`, or `Forbidden` after auditing the attempt.
+async fn admin_powers(req: &HttpRequest, user: &User) -> Result<AdminPowers, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    if let Some(powers) = state.accounts.admin_powers(user) {
+        return Ok(powers);
+    }
+    state
+        .accounts
+        .record_admin_denial(user, ClientIp::of(req), req.path().to_string())
+        .await?;
+    Err(AppError::Forbidden)
 }

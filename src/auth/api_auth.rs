@@ -12,25 +12,16 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use super::TypedSession;
 use super::csrf::{HEADER as CSRF_HEADER, is_unsafe};
-use super::current_user::{LoggedInUserId, load_active_user};
-use crate::accounts::api_tokens;
+use super::current_user::load_active_user;
+use crate::accounts::User;
 use crate::crypto;
-use crate::db::models::User;
+use crate::errors::ApiError;
 use crate::state::AppState;
-use crate::web::ClientIp;
-use crate::web::api_error::ApiError;
-
-/// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    Token,
-    Session,
-}
+use crate::web::{ClientIp, LoggedInUserId};
 
 /// An authenticated, active caller of the API.
 pub struct ApiCaller {
     pub user: User,
-    pub via: Credential,
     pub ip: ClientIp,
 }
 
@@ -48,15 +39,15 @@ async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-    let ip = ClientIp::from_request(req, &mut Payload::None)
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("client address: {e}")))?;
-    let (user, via) = match bearer_token(req)? {
-        Some(secret) => (by_token(state, secret).await?, Credential::Token),
-        None => (by_session(req).await?, Credential::Session),
+    let user = match bearer_token(req)? {
+        Some(secret) => by_token(state, secret).await?,
+        None => by_session(req).await?,
     };
     req.extensions_mut().insert(LoggedInUserId(user.id));
-    Ok(ApiCaller { user, via, ip })
+    Ok(ApiCaller {
+        user,
+        ip: ClientIp::of(req),
+    })
 }
 
 /// The token of an `Authorization: Bearer` header; any other scheme is refused.
@@ -78,7 +69,7 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
 }
 
 async fn by_token(state: &AppState, secret: &str) -> Result<User, ApiError> {
-    let found = api_tokens::authenticate(&state.db, &state.clock, secret).await?;
+    let found = state.accounts.authenticate_api_token(secret).await?;
     let Some((token, owner)) = found else {
         return Err(ApiError::Unauthorized(
             "This token is not valid: it may have expired or been revoked",
@@ -97,9 +88,7 @@ async fn by_token(state: &AppState, secret: &str) -> Result<User, ApiError> {
 }
 
 async fn by_session(req: &HttpRequest) -> Result<User, ApiError> {
-    let session = TypedSession::from_request(req, &mut Payload::None)
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("session: {e}")))?;
+    let session = TypedSession::of(req);
     let user = load_active_user(req, &session)
         .await?
         .ok_or(ApiError::Unauthorized(

@@ -4,40 +4,23 @@
 //! here: its gate (`auth::api_auth`) needs `X-CSRF-Token` from session callers, none from
 //! bearer-token callers (a token carries no cookie authority), and answers in JSON.
 
-use std::future::{Ready, ready};
-
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 
 use super::session_state;
 use crate::crypto;
 use crate::errors::AppError;
 use crate::state::AppState;
+use crate::web::{CsrfToken, FORM_LIMIT_BYTES};
 
-/// The largest form body accepted anywhere; larger ones are answered 413.
-pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-
-/// The token to put into this request's forms and `<meta name="csrf-token">`.
-#[derive(Debug, Clone)]
-pub struct CsrfToken(pub String);
-
-impl FromRequest for CsrfToken {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req.extensions().get::<CsrfToken>().cloned();
-        ready(token.ok_or_else(|| AppError::internal("CSRF middleware is not installed").into()))
-    }
-}
 
 /// The middleware (installed inside the session middleware).
 pub async fn protect(

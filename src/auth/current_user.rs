@@ -7,14 +7,10 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use super::TypedSession;
-use crate::db::models::User;
-use crate::db::users;
+use crate::accounts::User;
 use crate::errors::AppError;
 use crate::state::AppState;
-
-/// The id of the user behind this request, for the access log.
-#[derive(Debug, Clone, Copy)]
-pub struct LoggedInUserId(pub i64);
+use crate::web::LoggedInUserId;
 
 /// A logged-in, active user. Anonymous visitors are sent to `/login?next=<path>`.
 pub struct CurrentUser {
@@ -73,16 +69,12 @@ pub(crate) async fn load_active_user(
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    let user = state
-        .db
-        .run(move |conn| Ok(users::find_by_id(conn, user_id)?))
-        .await?;
-    match user {
-        Some(user) if user.active => {
+    match state.accounts.active_user(user_id).await? {
+        Some(user) => {
             req.extensions_mut().insert(LoggedInUserId(user.id));
             Ok(Some(user))
         }
-        _ => {
+        None => {
             // Deleted or disabled meanwhile: this session ends now.
             session.log_out();
             Ok(None)

@@ -25,7 +25,7 @@ impl FromRequest for RecentlyAuthenticated {
         let next = return_path(req);
         let now = req
             .app_data::<web::Data<AppState>>()
-            .map(|state| state.clock.now());
+            .map(|state| state.now());
         Box::pin(async move {
             let me = current.await?;
             let now = now.ok_or_else(|| AppError::internal("application state missing"))?;

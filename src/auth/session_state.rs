@@ -1,6 +1,6 @@
 //! The typed session: the only code that knows the keys inside a session's state. Handlers
 //! log in, log out, read the CSRF token or leave a flash message through [`TypedSession`];
-//! the session store reads the columns it indexes through [`StoredSessionFields`].
+//! the session store gets the columns it indexes through [`session_record`].
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
@@ -9,6 +9,7 @@ use actix_identity::{Identity, IdentityExt};
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
+use crate::accounts::sessions::{SessionRecord, timeouts};
 use crate::crypto;
 use crate::errors::AppError;
 
@@ -22,24 +23,6 @@ const USER_AGENT_KEY: &str = "ua";
 const FLASH_KEY: &str = "flash";
 const AUTHENTICATED_AT_KEY: &str = "auth_at";
 const NEW_API_TOKEN_KEY: &str = "new_api_token";
-
-/// Session lifetimes from the SPEC.
-pub mod timeouts {
-    /// Idle timeout of an ordinary session.
-    pub const IDLE: i64 = 30 * 60;
-    /// Idle timeout with "remember me".
-    pub const REMEMBER_IDLE: i64 = 30 * 24 * 3600;
-    /// No session lives longer than this after login.
-    pub const ABSOLUTE: i64 = 30 * 24 * 3600;
-    /// `last_seen_at` is written at most this often per session.
-    pub const TOUCH_INTERVAL: i64 = 60;
-    /// Sensitive changes ask for the password again when it was last typed longer ago.
-    pub const REAUTHENTICATE_AFTER: i64 = 10 * 60;
-
-    pub fn idle(remember: bool) -> i64 {
-        if remember { REMEMBER_IDLE } else { IDLE }
-    }
-}
 
 /// Who logs in, from where: written into the new session at login.
 pub struct LoginContext {
@@ -61,14 +44,18 @@ impl FromRequest for TypedSession {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self {
-            session: req.get_session(),
-            request: req.clone(),
-        }))
+        ready(Ok(Self::of(req)))
     }
 }
 
 impl TypedSession {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self {
+            session: req.get_session(),
+            request: req.clone(),
+        }
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         self.request.get_identity().ok()?.id().ok()?.parse().ok()
     }
@@ -146,34 +133,23 @@ pub fn csrf_token_of(req: &actix_web::dev::ServiceRequest) -> Option<String> {
     req.get_session().get(CSRF_KEY).ok().flatten()
 }
 
-/// The parts of a session's state that the store keeps in their own columns.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct StoredSessionFields {
-    pub user_id: Option<i64>,
-    pub public_id: Option<String>,
-    pub remember: bool,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl StoredSessionFields {
-    /// Values in the state are JSON, as actix-session writes them.
-    pub fn from_state(state: &HashMap<String, String>) -> Self {
-        fn get<T: serde::de::DeserializeOwned>(
-            state: &HashMap<String, String>,
-            key: &str,
-        ) -> Option<T> {
-            serde_json::from_str(state.get(key)?).ok()
-        }
-        Self {
-            user_id: get::<String>(state, USER_ID_KEY).and_then(|id| id.parse().ok()),
-            public_id: get(state, PUBLIC_ID_KEY),
-            remember: get(state, REMEMBER_KEY).unwrap_or(false),
-            ip: get(state, IP_KEY),
-            user_agent: get::<String>(state, USER_AGENT_KEY)
-                .map(|ua| ua.chars().take(300).collect()),
-        }
+/// A session's state as the store keeps it: the JSON of every value (as actix-session
+/// writes them), with the values the store indexes read out into columns.
+pub fn session_record(state: &HashMap<String, String>) -> Result<SessionRecord, serde_json::Error> {
+    fn get<T: serde::de::DeserializeOwned>(
+        state: &HashMap<String, String>,
+        key: &str,
+    ) -> Option<T> {
+        serde_json::from_str(state.get(key)?).ok()
     }
+    Ok(SessionRecord {
+        state: serde_json::to_string(state)?,
+        user_id: get::<String>(state, USER_ID_KEY).and_then(|id| id.parse().ok()),
+        public_id: get(state, PUBLIC_ID_KEY),
+        remember: get(state, REMEMBER_KEY).unwrap_or(false),
+        ip: get(state, IP_KEY),
+        user_agent: get::<String>(state, USER_AGENT_KEY).map(|ua| ua.chars().take(300).collect()),
+    })
 }
 
 #[cfg(test)]
@@ -181,7 +157,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_fields_are_read_from_json_values() {
+    fn indexed_values_are_read_from_json_values() {
         let state: HashMap<String, String> = [
             (USER_ID_KEY, r#""42""#),
             (PUBLIC_ID_KEY, r#""abc""#),
@@ -191,16 +167,10 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let fields = StoredSessionFields::from_state(&state);
+        let fields = session_record(&state).unwrap();
         assert_eq!(fields.user_id, Some(42));
         assert_eq!(fields.public_id.as_deref(), Some("abc"));
         assert!(fields.remember);
         assert_eq!(fields.ip.as_deref(), Some("127.0.0.1"));
-    }
-
-    #[test]
-    fn remember_me_stretches_only_the_idle_timeout() {
-        assert_eq!(timeouts::idle(false), 1800);
-        assert_eq!(timeouts::idle(true), timeouts::ABSOLUTE);
     }
 }

@@ -22,7 +22,6 @@ pub enum DbConnection {
 }
 
 pub type DbPool = r2d2::Pool<DbConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<DbConnectionManager>;
 
 /// Where the data lives, parsed from `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]

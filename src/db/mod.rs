@@ -1,6 +1,8 @@
 //! Persistence: the connection and pool (`connection`), the schema, row models and the
-//! queries of each table. Everything here is blocking Diesel code; handlers reach it only
-//! through [`Db::run`], which moves the work onto the blocking thread pool.
+//! queries of each table. Everything here is blocking Diesel code and knows nothing of
+//! HTTP or of the account rules: callers reach it through [`Db::run`] or
+//! [`Db::transaction`], which move the work onto the blocking thread pool, and get a
+//! [`DbError`] (or their own error type made from one) back.
 
 pub mod api_tokens;
 pub mod audit;
@@ -16,9 +18,34 @@ pub mod users;
 
 pub use connection::{DatabaseUrl, DbConnection, DbPool};
 
-use crate::errors::AppError;
+use diesel::Connection;
+use diesel::r2d2;
 
-/// The database handle shared by handlers, the session store and background jobs.
+/// Why the database could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Unavailable(#[from] r2d2::PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("the database task stopped: {0}")]
+    Task(String),
+}
+
+impl DbError {
+    /// True for a unique-constraint violation (e.g. an email taken meanwhile).
+    pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+        matches!(
+            error,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        )
+    }
+}
+
+/// The database handle shared by the account use cases, the session store and background jobs.
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
@@ -33,25 +60,37 @@ impl Db {
         &self.pool
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool, never on an async worker.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    /// Runs `work` with a pooled connection on the blocking thread pool, never on an async
+    /// worker. `E` is the caller's error type: anything a [`DbError`] converts into.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(AppError::from)?;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
             work(&mut conn)
         })
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Like [`Db::run`], inside one transaction: all of `work` is written, or none of it.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(work)).await
     }
 
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn is_healthy(&self) -> bool {
         use diesel::connection::SimpleConnection;
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(AppError::from))
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
             .await
             .is_ok()
     }

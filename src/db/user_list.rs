@@ -13,7 +13,7 @@ use super::DbConnection;
 use super::connection::MultiBackend;
 use super::models::User;
 use super::schema::users;
-use crate::domain::Role;
+use crate::domain::{Role, SearchTerm};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on SQLite and PostgreSQL.
@@ -96,7 +96,7 @@ impl UserOrder {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFilter {
     /// A substring of the email or the name, any case.
-    pub search: Option<String>,
+    pub search: Option<SearchTerm>,
     pub role: Option<Role>,
     pub active: Option<bool>,
 }
@@ -131,8 +131,7 @@ impl Dialect {
 }
 
 fn search_term(filter: &UserFilter) -> Option<String> {
-    let term = filter.search.as_deref()?.trim().to_lowercase();
-    (!term.is_empty()).then_some(term)
+    Some(filter.search.as_ref()?.as_str().to_lowercase())
 }
 
 fn filtered(filter: &UserFilter, dialect: Dialect) -> BoxedUsers<'static> {
@@ -310,7 +309,7 @@ pub fn page(
 /// users are added, since new ids are larger.
 pub fn after_id(
     conn: &mut DbConnection,
-    search: Option<String>,
+    search: Option<SearchTerm>,
     after_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<User>> {

@@ -5,8 +5,10 @@ mod email;
 mod name;
 mod password;
 mod role;
+mod search;
 
 pub use email::Email;
 pub use name::UserName;
 pub use password::{NewPassword, PasswordError, SecretString};
 pub use role::Role;
+pub use search::SearchTerm;

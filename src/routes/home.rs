@@ -4,9 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get};
 use askama::Template;
 
+use super::Page;
 use crate::auth::MaybeUser;
 use crate::errors::AppError;
-use crate::web::{Page, PageContext, render};
+use crate::web::{PageContext, render};
 
 #[derive(Template)]
 #[template(path = "home.html")]

@@ -1,16 +1,16 @@
 //! `GET,POST /setup/{token}`: creating the first admin through the one-time link.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::account::log_in_and_redirect;
-use crate::accounts::registration::SignUpForm;
-use crate::accounts::{AccountError, setup};
-use crate::auth::TypedSession;
+use super::Page;
+use super::account::SignUpForm;
+use crate::accounts::FieldErrors;
+use crate::auth::NewSession;
 use crate::errors::AppError;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render};
+use crate::web::{PageContext, render};
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -19,7 +19,7 @@ struct SetupPage {
     token: String,
     name: String,
     email: String,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 #[get("/setup/{token}")]
@@ -28,7 +28,7 @@ pub async fn show(
     page: Page,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    if !setup::token_is_usable(&state, &token).await? {
+    if !state.accounts.setup_link_is_usable(&token).await? {
         return Err(AppError::NotFound);
     }
     let view = SetupPage {
@@ -36,7 +36,7 @@ pub async fn show(
         token: token.into_inner(),
         name: String::new(),
         email: String::new(),
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
@@ -45,24 +45,19 @@ pub async fn show(
 pub async fn submit(
     state: web::Data<AppState>,
     page: Page,
-    session: TypedSession,
-    ip: ClientIp,
-    req: HttpRequest,
+    login: NewSession,
     token: web::Path<String>,
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
-    match setup::complete(&state, &token, &form, ip).await {
-        Ok(user) => log_in_and_redirect(&session, &req, &user, false, ip, "/profile"),
-        Err(AccountError::App(error)) => Err(error),
-        Err(error) => {
-            let view = SetupPage {
-                page: page.context(None),
-                token: token.into_inner(),
-                name: form.name.clone(),
-                email: form.email.clone(),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-    }
+    let result = state
+        .accounts
+        .complete_setup(&token, form.command(), login.ip())
+        .await;
+    login.log_in_or_show_form(result, false, "/profile", |refusal| SetupPage {
+        page: page.context(None),
+        token: token.into_inner(),
+        name: form.name.clone(),
+        email: form.email.clone(),
+        errors: refusal.errors.clone(),
+    })
 }

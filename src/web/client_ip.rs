@@ -16,14 +16,20 @@ impl std::fmt::Display for ClientIp {
     }
 }
 
+impl ClientIp {
+    /// The address `request_context` resolved for this request.
+    pub fn of(req: &HttpRequest) -> Self {
+        let ip = req.extensions().get::<ClientIp>().copied();
+        ip.unwrap_or(ClientIp(IpAddr::from([0, 0, 0, 0])))
+    }
+}
+
 impl FromRequest for ClientIp {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
-    /// Set by `request_context` for every request.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req.extensions().get::<ClientIp>().copied();
-        ready(Ok(ip.unwrap_or(ClientIp(IpAddr::from([0, 0, 0, 0])))))
+        ready(Ok(Self::of(req)))
     }
 }
 

@@ -11,6 +11,7 @@ use askama::Template;
 
 use super::page::PageContext;
 use super::request_context::RequestId;
+use crate::errors::AppError;
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]
@@ -78,7 +79,7 @@ fn already_has_a_page(response: &ServiceResponse<BoxBody>) -> bool {
 /// Our own errors say what the visitor may know; actix's are replaced by a generic text.
 fn public_message(response: &ServiceResponse<BoxBody>) -> String {
     if let Some(error) = response.response().error() {
-        if let Some(app_error) = error.as_error::<crate::errors::AppError>() {
+        if let Some(app_error) = error.as_error::<AppError>() {
             return app_error.public_message();
         }
     }

@@ -1,4 +1,16 @@
-//! Field-level form errors, shown next to each field and in the summary at the top.
+//! HTML forms: the body size limit, checkboxes, and how a form page answers when a use
+//! case refused its input ([`FormRefusal`]): the form again with its status, each message
+//! next to its field (the page's templates read [`FieldErrors`]), and `Retry-After` where
+//! it applies.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+
+use crate::accounts::{AccountError, FieldErrors};
+use crate::errors::{AppError, error_response};
+
+/// The largest form (or JSON) body accepted anywhere; larger ones are answered 413.
+pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Whether an HTML checkbox was ticked: browsers send its `value` (default `on`) or nothing.
 pub fn is_checked(value: &Option<String>) -> bool {
@@ -7,75 +19,78 @@ pub fn is_checked(value: &Option<String>) -> bool {
         .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct FormErrors {
-    errors: Vec<FieldError>,
+/// A use case's refusal as a form page shows it.
+#[derive(Debug)]
+pub struct FormRefusal {
+    status: StatusCode,
+    /// Messages at their fields (a taken email is an `email` message).
+    pub errors: FieldErrors,
+    /// A message for the whole form (a refused login, a lock), if any.
+    pub message: Option<String>,
+    retry_after: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        if self.get(field).is_none() {
-            self.errors.push(FieldError {
-                field,
-                message: message.into(),
-            });
-        }
+impl FormRefusal {
+    /// The refusals a person can act on in the form; anything else stays an error page.
+    pub fn from_error(error: AccountError) -> Result<Self, AppError> {
+        let refusal = |status, errors, message: Option<String>, retry_after| Self {
+            status,
+            errors,
+            message,
+            retry_after,
+        };
+        Ok(match error {
+            AccountError::Invalid(errors) => {
+                refusal(StatusCode::UNPROCESSABLE_ENTITY, errors, None, None)
+            }
+            error @ AccountError::EmailTaken => refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::single("email", error.to_string()),
+                None,
+                None,
+            ),
+            error @ AccountError::LoginRefused => refusal(
+                StatusCode::UNAUTHORIZED,
+                FieldErrors::default(),
+                Some(error.to_string()),
+                None,
+            ),
+            AccountError::Locked { retry_after } => refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                FieldErrors::default(),
+                Some(AccountError::Locked { retry_after }.to_string()),
+                Some(retry_after),
+            ),
+            other => return Err(other.into()),
+        })
     }
 
-    /// Records the error of a parse result and returns the value, if any.
-    pub fn check<T, E: ToString>(
-        &mut self,
-        field: &'static str,
-        result: Result<T, E>,
-    ) -> Option<T> {
-        result.map_err(|e| self.add(field, e.to_string())).ok()
+    /// The form again after `error`, as `form_again` makes it from the refusal (with the
+    /// refusal's status and headers); an error no form can show is an error page.
+    pub fn show<V: askama::Template>(
+        error: AccountError,
+        form_again: impl FnOnce(&Self) -> V,
+    ) -> Result<HttpResponse, AppError> {
+        let refusal = Self::from_error(error)?;
+        refusal.render(&form_again(&refusal))
     }
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
-        self.errors.iter()
-    }
-
-    pub fn single(field: &'static str, message: impl Into<String>) -> Self {
-        let mut errors = Self::default();
-        errors.add(field, message);
-        errors
+    /// The form page `view`, rendered with this refusal's status and headers.
+    pub fn render(&self, view: &impl askama::Template) -> Result<HttpResponse, AppError> {
+        let body = super::page::render_body(view)?;
+        Ok(error_response(self.status, self.retry_after)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::FormErrors;
-
     #[test]
     fn a_checkbox_is_ticked_only_when_sent_with_a_value() {
         assert!(super::is_checked(&Some("on".into())));
         assert!(!super::is_checked(&None));
         assert!(!super::is_checked(&Some("false".into())));
-    }
-
-    #[test]
-    fn the_first_error_of_a_field_is_kept() {
-        let mut errors = FormErrors::default();
-        errors.add("email", "first");
-        errors.add("email", "second");
-        assert_eq!(errors.get("email"), Some("first"));
-        assert_eq!(errors.iter().count(), 1);
     }
 }

@@ -1,20 +1,20 @@
-//! HTTP plumbing shared by all routes: per-request context and the access log, error
-//! pages, security headers, static assets and page rendering. No business rules here.
+//! HTTP plumbing shared by all routes: per-request context and the access log, the client
+//! IP, the per-IP limit, error pages, security headers, static assets, page rendering and
+//! form refusals. No account rules here, and nothing of sessions or login (`auth`).
 
-pub mod api_error;
 pub mod assets;
 pub mod client_ip;
 pub mod error_pages;
 pub mod forms;
-pub mod metrics;
+pub mod ip_limit;
 pub mod page;
-pub mod rate_limit;
 pub mod request_context;
 pub mod security_headers;
 
 pub use client_ip::ClientIp;
-pub use forms::{FormErrors, is_checked};
-pub use page::{Page, PageContext, render, see_other};
+pub use forms::{FORM_LIMIT_BYTES, FormRefusal, is_checked};
+pub use page::{CsrfToken, NavUser, PageContext, render, see_other};
+pub use request_context::LoggedInUserId;
 
 /// Percent-encodes a value for use in a query string.
 pub fn url_encode(value: &str) -> String {

@@ -1,14 +1,17 @@
 //! What every page's layout needs (CSRF token, stylesheet, who is logged in, a flash
-//! message) and the helpers that turn a template into a response.
-
-use std::future::{Ready, ready};
+//! message) and the helpers that turn a template into a response. The extractor that
+//! gathers it for a handler is `routes::Page`.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, dev::Payload};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
-use crate::auth::{CsrfToken, TypedSession};
-use crate::db::models::User;
+use crate::accounts::User;
 use crate::errors::AppError;
+
+/// The CSRF token to put into this request's forms and `<meta name="csrf-token">`; put
+/// into the request by `auth::csrf`.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
 
 /// The logged-in user as the header shows them.
 #[derive(Debug, Clone)]
@@ -17,6 +20,16 @@ pub struct NavUser {
     pub is_admin: bool,
     /// False shows the "verify your email" banner.
     pub email_verified: bool,
+}
+
+impl From<&User> for NavUser {
+    fn from(user: &User) -> Self {
+        Self {
+            name: user.name.clone(),
+            is_admin: user.is_admin(),
+            email_verified: user.email_verified_at.is_some(),
+        }
+    }
 }
 
 /// The layout's data, passed to every template as `page`.
@@ -44,44 +57,10 @@ impl PageContext {
     }
 }
 
-/// Extractor that gathers the layout's data for a handler.
-pub struct Page {
-    csrf_token: String,
-    session: TypedSession,
-}
-
-impl FromRequest for Page {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let csrf_token = req.extensions().get::<CsrfToken>().map(|t| t.0.clone());
-        let session = TypedSession::from_request(req, payload).into_inner();
-        ready(match (csrf_token, session) {
-            (Some(csrf_token), Ok(session)) => Ok(Self {
-                csrf_token,
-                session,
-            }),
-            (None, _) => Err(AppError::internal("CSRF middleware is not installed").into()),
-            (_, Err(e)) => Err(e),
-        })
-    }
-}
-
-impl Page {
-    /// The layout data for `user`; shows (and clears) a pending flash message.
-    pub fn context(&self, user: Option<&User>) -> PageContext {
-        PageContext {
-            csrf_token: self.csrf_token.clone(),
-            stylesheet: super::assets::stylesheet_url(),
-            user: user.map(|u| NavUser {
-                name: u.name.clone(),
-                is_admin: u.is_admin(),
-                email_verified: u.email_verified_at.is_some(),
-            }),
-            flash: user.and_then(|_| self.session.take_flash()),
-        }
-    }
+pub(super) fn render_body(template: &impl askama::Template) -> Result<String, AppError> {
+    template
+        .render()
+        .map_err(|e| AppError::internal(format!("template failed: {e}")))
 }
 
 /// Renders a page; account pages must never be stored by a shared cache or the back button.
@@ -89,9 +68,7 @@ pub fn render(
     status: StatusCode,
     template: &impl askama::Template,
 ) -> Result<HttpResponse, AppError> {
-    let body = template
-        .render()
-        .map_err(|e| AppError::internal(format!("template failed: {e}")))?;
+    let body = render_body(template)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

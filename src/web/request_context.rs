@@ -11,12 +11,16 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::client_ip::{self, ClientIp};
-use crate::auth::current_user::LoggedInUserId;
 use crate::state::AppState;
 
 /// A short random id, shown on 500 pages and in the log.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The id of the user behind this request, for the access log; put in by whoever learns
+/// it (`auth`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedInUserId(pub i64);
 
 pub async fn middleware(
     req: ServiceRequest,

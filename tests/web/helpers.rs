@@ -291,7 +291,7 @@ impl TestApp {
         work: impl FnOnce(&mut gatehouse::db::DbConnection) -> QueryResult<T> + Send + 'static,
     ) -> T {
         self.db
-            .run(move |conn| Ok(work(conn)?))
+            .run(move |conn| Ok::<_, gatehouse::db::DbError>(work(conn)?))
             .await
             .expect("test query")
     }

@@ -1,17 +1,19 @@
 //! `GET,POST /login` and `POST /logout`.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::log_in_and_redirect;
-use crate::accounts::login::{LoginError, LoginForm, authenticate};
-use crate::audit::{AuditEntry, action};
-use crate::auth::{MaybeUser, TypedSession};
+use crate::accounts::login::LogIn;
+use crate::accounts::{AccountError, User};
+use crate::auth::{MaybeUser, NewSession};
+use crate::domain::SecretString;
 use crate::errors::AppError;
+use crate::metrics::LoginOutcome;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, Page, PageContext, local_path, render, see_other};
+use crate::web::{ClientIp, PageContext, is_checked, local_path, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/login.html")]
@@ -23,6 +25,15 @@ struct LoginPage {
     error: Option<String>,
     /// Shown after a password reset.
     notice: Option<&'static str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: SecretString,
+    remember: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,45 +79,39 @@ fn notice(query: &NextQuery) -> Option<&'static str> {
 pub async fn submit(
     state: web::Data<AppState>,
     page: Page,
-    session: TypedSession,
-    ip: ClientIp,
-    req: HttpRequest,
+    login: NewSession,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let next = local_path(form.next.as_deref());
-    match authenticate(&state, &form, ip).await {
-        Ok(user) => log_in_and_redirect(
-            &session,
-            &req,
-            &user,
-            form.remember(),
-            ip,
-            next.as_deref().unwrap_or("/profile"),
-        ),
-        Err(LoginError::App(error)) => Err(error),
-        Err(refusal) => {
-            let (status, retry_after) = match &refusal {
-                LoginError::Locked { retry_after } => {
-                    (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after))
-                }
-                _ => (StatusCode::UNAUTHORIZED, None),
-            };
-            let view = LoginPage {
-                page: page.context(None),
-                email: form.email.trim().to_string(),
-                next: next.unwrap_or_default(),
-                remember: form.remember(),
-                error: Some(refusal.to_string()),
-                notice: None,
-            };
-            let mut response = render(status, &view)?;
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-            }
-            Ok(response)
-        }
+    let LoginForm {
+        email,
+        password,
+        remember,
+        next,
+    } = form.into_inner();
+    let (next, remember) = (local_path(next.as_deref()), is_checked(&remember));
+    let command = LogIn {
+        email: email.clone(),
+        password,
+    };
+    let result = state.accounts.log_in(command, login.ip()).await;
+    state.metrics.count_login(outcome(&result));
+    let location = next.as_deref().unwrap_or("/profile");
+    login.log_in_or_show_form(result, remember, location, |refusal| LoginPage {
+        page: page.context(None),
+        email: email.trim().to_string(),
+        next: next.clone().unwrap_or_default(),
+        remember,
+        error: refusal.message.clone(),
+        notice: None,
+    })
+}
+
+/// How a login attempt counts in `gatehouse_logins_total`.
+fn outcome(result: &Result<User, AccountError>) -> LoginOutcome {
+    match result {
+        Ok(_) => LoginOutcome::Success,
+        Err(AccountError::Locked { .. }) => LoginOutcome::Locked,
+        Err(_) => LoginOutcome::Failure,
     }
 }
 
@@ -117,9 +122,7 @@ pub async fn logout(
     ip: ClientIp,
 ) -> Result<HttpResponse, AppError> {
     if let Some(user) = visitor.user {
-        let now = state.clock.now();
-        let audit = AuditEntry::own(action::LOGOUT, &user, ip);
-        state.db.run(move |conn| audit.write(conn, now)).await?;
+        state.accounts.record_logout(&user, ip).await?;
     }
     visitor.session.log_out();
     Ok(see_other("/login"))

@@ -11,14 +11,33 @@ mod sessions;
 mod tokens;
 mod verify_email;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
+use serde::Deserialize;
 
-use crate::auth::TypedSession;
-use crate::auth::session_state::LoginContext;
-use crate::db::models::User;
-use crate::errors::AppError;
-use crate::web::{ClientIp, see_other};
+use crate::accounts::registration::SignUp;
+use crate::domain::SecretString;
+
+/// The sign-up form, also the first admin's (missing fields arrive empty and are reported
+/// per field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SignUpForm {
+    pub name: String,
+    pub email: String,
+    pub password: SecretString,
+    pub password_confirm: SecretString,
+}
+
+impl SignUpForm {
+    pub fn command(&self) -> SignUp {
+        SignUp {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            password: self.password.clone(),
+            password_confirm: Some(self.password_confirm.clone()),
+        }
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(register::show)
@@ -45,31 +64,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::revoke);
-}
-
-/// Logs `user` in under a new session key and sends them on to `location`.
-pub fn log_in_and_redirect(
-    session: &TypedSession,
-    req: &HttpRequest,
-    user: &User,
-    remember: bool,
-    ip: ClientIp,
-    location: &str,
-) -> Result<HttpResponse, AppError> {
-    let state = req
-        .app_data::<web::Data<crate::state::AppState>>()
-        .ok_or_else(|| AppError::internal("application state missing"))?;
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    session.log_in(&LoginContext {
-        user_id: user.id,
-        remember,
-        ip: ip.to_string(),
-        user_agent,
-        authenticated_at: state.clock.now(),
-    })?;
-    Ok(see_other(location))
 }

@@ -3,18 +3,30 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::accounts::profile::{PasswordForm, change_password};
+use crate::accounts::FieldErrors;
+use crate::accounts::profile::PasswordChange;
 use crate::auth::CurrentUser;
+use crate::domain::SecretString;
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/password.html")]
 struct PasswordPage {
     page: PageContext,
-    errors: FormErrors,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: SecretString,
+    new_password: SecretString,
+    new_password_confirm: SecretString,
 }
 
 #[get("/password")]
@@ -23,7 +35,7 @@ pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError>
         StatusCode::OK,
         &PasswordPage {
             page: page.context(Some(&me.user)),
-            errors: FormErrors::default(),
+            errors: FieldErrors::default(),
         },
     )
 }
@@ -36,18 +48,30 @@ pub async fn submit(
     ip: ClientIp,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    match change_password(&state, &me.user, &form, me.session.public_id(), ip).await {
+    let PasswordForm {
+        current_password,
+        new_password,
+        new_password_confirm,
+    } = form.into_inner();
+    let change = PasswordChange {
+        current_password,
+        new_password,
+        new_password_confirm,
+    };
+    let this_session = me.session.public_id();
+    match state
+        .accounts
+        .change_password(&me.user, change, this_session, ip)
+        .await
+    {
         Ok(()) => {
             me.session
                 .set_flash("Your password was changed. Every other session was logged out.")?;
             Ok(see_other("/profile"))
         }
-        Err(error) => {
-            let view = PasswordPage {
-                page: page.context(Some(&me.user)),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
+        Err(error) => FormRefusal::show(error, |refusal| PasswordPage {
+            page: page.context(Some(&me.user)),
+            errors: refusal.errors.clone(),
+        }),
     }
 }

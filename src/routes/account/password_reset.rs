@@ -5,11 +5,13 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::AccountError;
-use crate::accounts::password_reset::{self, NewPasswordForm, ResetRequestForm};
+use crate::accounts::FieldErrors;
+use crate::accounts::password_reset::NewPasswordTwice;
+use crate::domain::SecretString;
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/password_reset.html")]
@@ -17,12 +19,25 @@ struct RequestPage {
     page: PageContext,
     email: String,
     sent: bool,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SentQuery {
     sent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetRequestForm {
+    email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    new_password: SecretString,
+    new_password_confirm: SecretString,
 }
 
 #[get("/password-reset")]
@@ -31,7 +46,7 @@ pub async fn show(page: Page, query: web::Query<SentQuery>) -> Result<HttpRespon
         page: page.context(None),
         email: String::new(),
         sent: query.sent.is_some(),
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
@@ -43,17 +58,14 @@ pub async fn submit(
     ip: ClientIp,
     form: web::Form<ResetRequestForm>,
 ) -> Result<HttpResponse, AppError> {
-    match password_reset::request(&state, &form, ip).await {
+    match state.accounts.request_password_reset(&form.email, ip).await {
         Ok(()) => Ok(see_other("/password-reset?sent=1")),
-        Err(error) => {
-            let view = RequestPage {
-                page: page.context(None),
-                email: form.email.clone(),
-                sent: false,
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
+        Err(error) => FormRefusal::show(error, |refusal| RequestPage {
+            page: page.context(None),
+            email: form.email.clone(),
+            sent: false,
+            errors: refusal.errors.clone(),
+        }),
     }
 }
 
@@ -62,7 +74,7 @@ pub async fn submit(
 struct NewPasswordPage {
     page: PageContext,
     email: String,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 #[get("/password-reset/{token}")]
@@ -71,11 +83,11 @@ pub async fn show_link(
     page: Page,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = password_reset::account_for_link(&state, &token).await?;
+    let user = state.accounts.account_for_reset_link(&token).await?;
     let view = NewPasswordPage {
         page: page.context(None),
         email: user.email,
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
@@ -88,17 +100,23 @@ pub async fn submit_link(
     token: web::Path<String>,
     form: web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    match password_reset::complete(&state, &token, &form, ip).await {
+    let NewPasswordForm {
+        new_password,
+        new_password_confirm,
+    } = form.into_inner();
+    let new = NewPasswordTwice {
+        new_password,
+        new_password_confirm,
+    };
+    match state.accounts.reset_password(&token, new, ip).await {
         Ok(_) => Ok(see_other("/login?reset=1")),
-        Err(AccountError::App(error)) => Err(error),
         Err(error) => {
-            let user = password_reset::account_for_link(&state, &token).await?;
-            let view = NewPasswordPage {
+            let user = state.accounts.account_for_reset_link(&token).await?;
+            FormRefusal::show(error, |refusal| NewPasswordPage {
                 page: page.context(None),
                 email: user.email,
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+                errors: refusal.errors.clone(),
+            })
         }
     }
 }

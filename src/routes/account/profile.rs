@@ -3,12 +3,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::accounts::profile::{ProfileForm, update_profile};
+use crate::accounts::FieldErrors;
+use crate::accounts::profile::ProfileChange;
 use crate::auth::CurrentUser;
+use crate::domain::SecretString;
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/profile.html")]
@@ -16,7 +20,15 @@ struct ProfilePage {
     page: PageContext,
     name: String,
     email: String,
-    errors: FormErrors,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    name: String,
+    email: String,
+    current_password: SecretString,
 }
 
 #[get("/profile")]
@@ -26,7 +38,7 @@ pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError>
         page: page.context(Some(user)),
         name: user.name.clone(),
         email: user.email.clone(),
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
@@ -39,19 +51,21 @@ pub async fn submit(
     ip: ClientIp,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    match update_profile(&state, &me.user, &form, ip).await {
+    let change = ProfileChange {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        current_password: form.current_password.clone(),
+    };
+    match state.accounts.update_profile(&me.user, change, ip).await {
         Ok(_) => {
             me.session.set_flash("Your profile was saved.")?;
             Ok(see_other("/profile"))
         }
-        Err(error) => {
-            let view = ProfilePage {
-                page: page.context(Some(&me.user)),
-                name: form.name.clone(),
-                email: form.email.clone(),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
+        Err(error) => FormRefusal::show(error, |refusal| ProfilePage {
+            page: page.context(Some(&me.user)),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            errors: refusal.errors.clone(),
+        }),
     }
 }

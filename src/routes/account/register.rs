@@ -1,15 +1,16 @@
 //! `GET,POST /register`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::log_in_and_redirect;
-use crate::accounts::registration::{SignUpForm, register};
-use crate::auth::{MaybeUser, TypedSession};
+use super::SignUpForm;
+use crate::accounts::FieldErrors;
+use crate::auth::{MaybeUser, NewSession};
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::web::{PageContext, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/register.html")]
@@ -17,7 +18,7 @@ struct RegisterPage {
     page: PageContext,
     name: String,
     email: String,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 #[get("/register")]
@@ -31,7 +32,7 @@ pub async fn show(page: Page, visitor: MaybeUser) -> Result<HttpResponse, AppErr
             page: page.context(None),
             name: String::new(),
             email: String::new(),
-            errors: FormErrors::default(),
+            errors: FieldErrors::default(),
         },
     )
 }
@@ -40,21 +41,14 @@ pub async fn show(page: Page, visitor: MaybeUser) -> Result<HttpResponse, AppErr
 pub async fn submit(
     state: web::Data<AppState>,
     page: Page,
-    session: TypedSession,
-    ip: ClientIp,
-    req: HttpRequest,
+    login: NewSession,
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
-    match register(&state, &form, ip).await {
-        Ok(user) => log_in_and_redirect(&session, &req, &user, false, ip, "/profile"),
-        Err(error) => {
-            let view = RegisterPage {
-                page: page.context(None),
-                name: form.name.clone(),
-                email: form.email.clone(),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-    }
+    let result = state.accounts.sign_up(form.command(), login.ip()).await;
+    login.log_in_or_show_form(result, false, "/profile", |refusal| RegisterPage {
+        page: page.context(None),
+        name: form.name.clone(),
+        email: form.email.clone(),
+        errors: refusal.errors.clone(),
+    })
 }

@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::accounts::sessions;
+use crate::accounts::SessionRow;
 use crate::auth::{CurrentUser, RecentlyAuthenticated};
-use crate::db::models::SessionRow;
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, Page, PageContext, format_time, render, see_other};
+use crate::web::{ClientIp, PageContext, format_time, render, see_other};
 
 struct SessionView {
     public_id: String,
@@ -76,8 +76,8 @@ pub async fn list(
     me: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let current = me.session.public_id();
-    let rows = sessions::live_sessions(&state, &me.user).await?;
-    let now = state.clock.now();
+    let rows = state.accounts.live_sessions(&me.user).await?;
+    let now = state.now();
     let sessions = rows
         .into_iter()
         .map(|row| SessionView::new(row, current.as_deref(), now))
@@ -99,7 +99,10 @@ pub async fn revoke_one(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let is_current = me.session.public_id().as_deref() == Some(id.as_str());
-    sessions::revoke(&state, &me.user, id.into_inner(), ip).await?;
+    state
+        .accounts
+        .end_session(&me.user, id.into_inner(), ip)
+        .await?;
     if is_current {
         me.session.log_out();
         return Ok(see_other("/login"));
@@ -114,7 +117,11 @@ pub async fn revoke_others(
     RecentlyAuthenticated(me): RecentlyAuthenticated,
     ip: ClientIp,
 ) -> Result<HttpResponse, AppError> {
-    let ended = sessions::revoke_others(&state, &me.user, me.session.public_id(), ip).await?;
+    let keep = me.session.public_id();
+    let ended = state
+        .accounts
+        .end_other_sessions(&me.user, keep, ip)
+        .await?;
     let message = match ended {
         0 => "There were no other sessions.".to_string(),
         1 => "1 other session was logged out.".to_string(),

@@ -7,12 +7,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::accounts::api_tokens::{self, NewTokenForm};
+use serde::Deserialize;
+
+use crate::accounts::api_tokens::TokenRequest;
+use crate::accounts::{ApiTokenRow, FieldErrors};
 use crate::auth::{CurrentUser, RecentlyAuthenticated};
-use crate::db::models::ApiTokenRow;
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, format_time, render, see_other};
+use crate::web::{ClientIp, FormRefusal, PageContext, format_time, render, see_other};
+
+/// The create form: a name, and the days until it expires (blank: never).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewTokenForm {
+    name: String,
+    expires_days: String,
+}
 
 struct TokenView {
     id: i64,
@@ -46,7 +57,7 @@ struct TokensPage {
     new_token: Option<String>,
     name: String,
     expires_days: String,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 async fn tokens_page(
@@ -54,10 +65,10 @@ async fn tokens_page(
     page: &Page,
     me: &CurrentUser,
     form: &NewTokenForm,
-    errors: FormErrors,
+    errors: FieldErrors,
 ) -> Result<TokensPage, AppError> {
-    let now = state.clock.now();
-    let rows = api_tokens::list(&state.db, &me.user).await?;
+    let now = state.now();
+    let rows = state.accounts.api_tokens(&me.user).await?;
     Ok(TokensPage {
         page: page.context(Some(&me.user)),
         tokens: rows
@@ -82,7 +93,7 @@ pub async fn list(
         &page,
         &me,
         &NewTokenForm::default(),
-        FormErrors::default(),
+        FieldErrors::default(),
     )
     .await?;
     render(StatusCode::OK, &view)
@@ -96,14 +107,19 @@ pub async fn create(
     ip: ClientIp,
     form: web::Form<NewTokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    match api_tokens::create(&state.db, &state.clock, &me.user, &form, ip).await {
+    let request = TokenRequest {
+        name: form.name.clone(),
+        expires_days: form.expires_days.clone(),
+    };
+    match state.accounts.create_api_token(&me.user, request, ip).await {
         Ok(token) => {
             me.session.set_new_api_token(&token.secret)?;
             Ok(see_other("/profile/tokens"))
         }
         Err(error) => {
-            let view = tokens_page(&state, &page, &me, &form, error.into_form_errors()?).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+            let refusal = FormRefusal::from_error(error)?;
+            let view = tokens_page(&state, &page, &me, &form, refusal.errors.clone()).await?;
+            refusal.render(&view)
         }
     }
 }
@@ -115,7 +131,10 @@ pub async fn revoke(
     ip: ClientIp,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let token = api_tokens::revoke(&state.db, &state.clock, &me.user, id.into_inner(), ip).await?;
+    let token = state
+        .accounts
+        .revoke_api_token(&me.user, id.into_inner(), ip)
+        .await?;
     me.session
         .set_flash(&format!("Revoked the token “{}”.", token.name))?;
     Ok(see_other("/profile/tokens"))

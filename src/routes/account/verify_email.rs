@@ -6,11 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::accounts::email_verification::{self, Resend};
+use crate::accounts::email_verification::Resend;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::errors::AppError;
+use crate::routes::Page;
 use crate::state::AppState;
-use crate::web::{ClientIp, Page, PageContext, render, see_other};
+use crate::web::{ClientIp, PageContext, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/verify_email.html")]
@@ -26,7 +27,7 @@ pub async fn show_link(
     visitor: MaybeUser,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = email_verification::account_for_link(&state, &token).await?;
+    let user = state.accounts.account_for_verification_link(&token).await?;
     let view = ConfirmPage {
         page: page.context(visitor.user.as_ref()),
         email: user.email,
@@ -41,7 +42,7 @@ pub async fn confirm_link(
     ip: ClientIp,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let verified = email_verification::confirm(&state, &token, ip).await?;
+    let verified = state.accounts.verify_email(&token, ip).await?;
     match visitor.user {
         Some(user) if user.id == verified.id => {
             visitor
@@ -59,7 +60,7 @@ pub async fn resend(
     me: CurrentUser,
     ip: ClientIp,
 ) -> Result<HttpResponse, AppError> {
-    let message = match email_verification::resend(&state, &me.user, ip).await? {
+    let message = match state.accounts.resend_verification(&me.user, ip).await? {
         Resend::Sent => format!("We sent a new link to {}.", me.user.email),
         Resend::AlreadyVerified => "Your email address is already verified.".into(),
         Resend::TooSoon => {

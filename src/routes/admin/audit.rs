@@ -6,13 +6,13 @@ use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::action;
+use crate::accounts::AuditEvent;
+use crate::accounts::admin::AuditFilter;
+use crate::accounts::audit::action;
 use crate::auth::AdminUser;
-use crate::db::audit::{self, AuditFilter};
-use crate::db::models::AuditEvent;
 use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::{Page, PageContext, format_time, render, url_encode};
+use crate::routes::Page;
+use crate::web::{PageContext, format_time, render, url_encode};
 
 const PER_PAGE: i64 = 50;
 
@@ -126,16 +126,14 @@ struct AuditPage {
 
 #[get("/admin/audit")]
 pub async fn list(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (filter, before) = query.parse()?;
-    let for_query = filter.clone();
-    let (events, more) = state
-        .db
-        .run(move |conn| Ok(audit::page(conn, &for_query, before, PER_PAGE)?))
+    let (events, more) = admin
+        .powers
+        .audit_page(filter.clone(), before, PER_PAGE)
         .await?;
     let older = more
         .then(|| events.last().map(|e| older_href(&filter, e.id)))

@@ -5,12 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use askama::Template;
 
-use crate::accounts::AccountError;
 use crate::accounts::admin::{BulkAction, BulkPlan};
 use crate::auth::AdminUser;
 use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::{ClientIp, Page, PageContext, render, see_other};
+use crate::routes::Page;
+use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 
 /// More than this many ids in one request is refused.
 pub const MAX_IDS: usize = 500;
@@ -113,7 +112,6 @@ fn confirmation(
 
 #[post("/admin/users/bulk")]
 pub async fn submit(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     ip: ClientIp,
@@ -131,10 +129,7 @@ pub async fn submit(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     }
     if !form.confirmed {
-        let plan = admin
-            .powers
-            .plan_bulk(&state, form.action, form.ids)
-            .await?;
+        let plan = admin.powers.plan_bulk(form.action, form.ids).await?;
         return render(
             StatusCode::OK,
             &confirmation(&page, &admin, form.action, plan, None),
@@ -142,7 +137,7 @@ pub async fn submit(
     }
     match admin
         .powers
-        .apply_bulk(&state, form.action, form.ids.clone(), ip)
+        .apply_bulk(form.action, form.ids.clone(), ip)
         .await
     {
         Ok(changed) => {
@@ -154,21 +149,11 @@ pub async fn submit(
                 .set_flash(&format!("{} {count} {noun}.", form.action.done()))?;
             Ok(see_other("/admin/users"))
         }
-        Err(AccountError::App(error)) => Err(error),
         Err(error) => {
-            let message = error
-                .into_form_errors()?
-                .iter()
-                .next()
-                .map(|e| e.message.clone());
-            let plan = admin
-                .powers
-                .plan_bulk(&state, form.action, form.ids)
-                .await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &confirmation(&page, &admin, form.action, plan, message),
-            )
+            let refusal = FormRefusal::from_error(error)?;
+            let message = refusal.errors.iter().next().map(|e| e.message.clone());
+            let plan = admin.powers.plan_bulk(form.action, form.ids).await?;
+            refusal.render(&confirmation(&page, &admin, form.action, plan, message))
         }
     }
 }

@@ -3,14 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::accounts::AccountError;
-use crate::accounts::admin::EditUserForm;
+use crate::accounts::FieldErrors;
+use crate::accounts::admin::UserPatch;
 use crate::auth::AdminUser;
-use crate::db::users;
+use crate::domain::SecretString;
 use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::routes::Page;
+use crate::web::{ClientIp, FormRefusal, PageContext, is_checked, render, see_other};
 
 #[derive(Template)]
 #[template(path = "admin/edit_user.html")]
@@ -21,36 +22,53 @@ struct EditUserPage {
     email: String,
     role: String,
     active: bool,
-    errors: FormErrors,
+    errors: FieldErrors,
+}
+
+/// The edit form: every field is sent; an empty `new_password` keeps the password.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditUserForm {
+    name: String,
+    email: String,
+    role: String,
+    active: Option<String>,
+    new_password: SecretString,
+}
+
+impl EditUserForm {
+    fn patch(&self) -> UserPatch {
+        UserPatch {
+            name: Some(self.name.clone()),
+            email: Some(self.email.clone()),
+            role: Some(self.role.clone()),
+            active: Some(is_checked(&self.active)),
+            password: Some(self.new_password.clone()).filter(|p| !p.expose().is_empty()),
+        }
+    }
 }
 
 #[get("/admin/users/{id}/edit")]
 pub async fn show(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let user = state
-        .db
-        .run(move |conn| users::find_by_id(conn, id)?.ok_or(AppError::NotFound))
-        .await?;
+    let user = admin.powers.user(id.into_inner()).await?;
     let view = EditUserPage {
         page: page.context(Some(admin.powers.admin())),
-        id,
+        id: user.id,
         role: user.role().as_str().to_string(),
         active: user.active,
         name: user.name,
         email: user.email,
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
 
 #[post("/admin/users/{id}/edit")]
 pub async fn submit(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     ip: ClientIp,
@@ -58,7 +76,7 @@ pub async fn submit(
     form: web::Form<EditUserForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match admin.powers.update_user(&state, id, &form, ip).await {
+    match admin.powers.update_user(id, form.patch(), ip).await {
         Ok(user) => {
             admin
                 .me
@@ -66,18 +84,15 @@ pub async fn submit(
                 .set_flash(&format!("Saved the account {}.", user.email))?;
             Ok(see_other(&format!("/admin/users/{id}")))
         }
-        Err(AccountError::App(error)) => Err(error),
-        Err(error) => {
-            let view = EditUserPage {
-                page: page.context(Some(admin.powers.admin())),
-                id,
-                name: form.name.clone(),
-                email: form.email.clone(),
-                role: form.role.clone(),
-                active: form.is_active(),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
+        Err(error) => FormRefusal::show(error, |refusal| EditUserPage {
+            page: page.context(Some(admin.powers.admin())),
+            id,
+            name: form.name.clone(),
+            email: form.email.clone(),
+            role: form.role.clone(),
+            active: is_checked(&form.active),
+            // The form's input for the new password is `new_password`.
+            errors: refusal.errors.clone().renamed("password", "new_password"),
+        }),
     }
 }

@@ -3,12 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::accounts::admin::NewUserForm;
+use crate::accounts::FieldErrors;
+use crate::accounts::admin::NewUser;
 use crate::auth::AdminUser;
+use crate::domain::SecretString;
 use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::{ClientIp, FormErrors, Page, PageContext, render, see_other};
+use crate::routes::Page;
+use crate::web::{ClientIp, FormRefusal, PageContext, is_checked, render, see_other};
 
 #[derive(Template)]
 #[template(path = "admin/new_user.html")]
@@ -18,7 +21,18 @@ struct NewUserPage {
     email: String,
     role: String,
     active: bool,
-    errors: FormErrors,
+    errors: FieldErrors,
+}
+
+/// The admin's new-user form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewUserForm {
+    name: String,
+    email: String,
+    password: SecretString,
+    role: String,
+    active: Option<String>,
 }
 
 #[get("/admin/users/new")]
@@ -29,20 +43,26 @@ pub async fn show(page: Page, admin: AdminUser) -> Result<HttpResponse, AppError
         email: String::new(),
         role: "user".into(),
         active: true,
-        errors: FormErrors::default(),
+        errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
 }
 
 #[post("/admin/users/new")]
 pub async fn submit(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     ip: ClientIp,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
-    match admin.powers.create_user(&state, &form, ip).await {
+    let new = NewUser {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        password: Some(form.password.clone()),
+        role: form.role.clone(),
+        active: is_checked(&form.active),
+    };
+    match admin.powers.create_user(new, ip).await {
         Ok(user) => {
             admin
                 .me
@@ -50,16 +70,13 @@ pub async fn submit(
                 .set_flash(&format!("Created the account {}.", user.email))?;
             Ok(see_other(&format!("/admin/users/{}", user.id)))
         }
-        Err(error) => {
-            let view = NewUserPage {
-                page: page.context(Some(admin.powers.admin())),
-                name: form.name.clone(),
-                email: form.email.clone(),
-                role: form.role.clone(),
-                active: form.is_active(),
-                errors: error.into_form_errors()?,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
+        Err(error) => FormRefusal::show(error, |refusal| NewUserPage {
+            page: page.context(Some(admin.powers.admin())),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            role: form.role.clone(),
+            active: is_checked(&form.active),
+            errors: refusal.errors.clone(),
+        }),
     }
 }

@@ -6,14 +6,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit::EventRow;
+use crate::accounts::User;
+use crate::accounts::admin::{SortColumn, Total, UserFilter, UserOrder};
 use crate::auth::AdminUser;
-use crate::db::models::User;
-use crate::db::user_list::{self, SortColumn, Total, UserFilter, UserOrder};
-use crate::db::{audit, throttles, users};
-use crate::domain::Role;
+use crate::domain::{Role, SearchTerm};
 use crate::errors::AppError;
-use crate::state::AppState;
-use crate::web::{ClientIp, Page, PageContext, format_time, render, see_other, url_encode};
+use crate::routes::Page;
+use crate::web::{ClientIp, PageContext, format_time, render, see_other, url_encode};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -75,7 +74,8 @@ impl ListQuery {
                 .filter(|p| (1..=10_000_000).contains(p))
                 .ok_or_else(|| AppError::BadRequest("page must be a whole number from 1".into()))?,
         };
-        let search = given(&self.q).map(|q| q.chars().take(254).collect());
+        let search = SearchTerm::parse(self.q.as_deref().unwrap_or_default())
+            .map_err(AppError::BadRequest)?;
         Ok(ListParams {
             filter: UserFilter {
                 search,
@@ -93,7 +93,7 @@ impl ListParams {
     fn href(&self, page: i64, order: UserOrder) -> String {
         let mut parts = Vec::new();
         if let Some(q) = &self.filter.search {
-            parts.push(format!("q={}", url_encode(q)));
+            parts.push(format!("q={}", url_encode(q.as_str())));
         }
         if let Some(role) = self.filter.role {
             parts.push(format!("role={}", role.as_str()));
@@ -243,16 +243,14 @@ fn pager(params: &ListParams, last_page: i64, last_is_known: bool) -> Vec<PageLi
 
 #[get("/admin/users")]
 pub async fn list(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let params = query.parse()?;
-    let (filter, order, number) = (params.filter.clone(), params.order, params.page);
-    let (rows, total) = state
-        .db
-        .run(move |conn| Ok(user_list::page(conn, &filter, order, number, PER_PAGE)?))
+    let (rows, total) = admin
+        .powers
+        .user_page(params.filter.clone(), params.order, params.page, PER_PAGE)
         .await?;
     let (count, last_is_known) = match total {
         Total::Exact(n) => (n, true),
@@ -299,46 +297,28 @@ struct UserPage {
 
 #[get("/admin/users/{id}")]
 pub async fn show(
-    state: web::Data<AppState>,
     page: Page,
     admin: AdminUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let now = state.clock.now();
-    let (user, events, throttle) = state
-        .db
-        .run(move |conn| {
-            let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-            Ok((
-                user,
-                audit::recent_for_user(conn, id, 20)?,
-                throttles::find(conn, id)?,
-            ))
-        })
-        .await?;
-    let locked_until = throttle
-        .and_then(|t| t.locked_until)
-        .filter(|until| *until > now)
-        .map(format_time);
+    let activity = admin.powers.user_activity(id.into_inner()).await?;
     let view = UserPage {
         page: page.context(Some(admin.powers.admin())),
-        verified: user.email_verified_at.is_some(),
-        locked_until,
-        user: UserRow::from(user),
-        events: events.into_iter().map(EventRow::from).collect(),
+        verified: activity.user.email_verified_at.is_some(),
+        locked_until: activity.locked_until.map(format_time),
+        user: UserRow::from(activity.user),
+        events: activity.events.into_iter().map(EventRow::from).collect(),
     };
     render(StatusCode::OK, &view)
 }
 
 #[post("/admin/users/{id}/unlock")]
 pub async fn unlock(
-    state: web::Data<AppState>,
     admin: AdminUser,
     ip: ClientIp,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let user = admin.powers.unlock(&state, id.into_inner(), ip).await?;
+    let user = admin.powers.unlock(id.into_inner(), ip).await?;
     admin
         .me
         .session
@@ -348,14 +328,13 @@ pub async fn unlock(
 
 #[post("/admin/users/{id}/verify")]
 pub async fn mark_verified(
-    state: web::Data<AppState>,
     admin: AdminUser,
     ip: ClientIp,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = admin
         .powers
-        .mark_email_verified(&state, id.into_inner(), ip)
+        .mark_email_verified(id.into_inner(), ip)
         .await?;
     admin
         .me

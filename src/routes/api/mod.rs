@@ -1,19 +1,22 @@
 //! `/api`: the JSON API, one module per resource, plus the OpenAPI description made from
-//! these handlers (`openapi`). Handlers parse, call the shared rules (`accounts`, through
-//! `AdminPowers` for admin work) and answer JSON; every error is a
-//! [`ApiError`](crate::web::api_error::ApiError). No business rules and no SQL here.
+//! these handlers (`openapi`). Handlers turn bodies into the commands of `accounts`
+//! (through `AdminPowers` for admin work) and answer JSON; every error is an
+//! [`ApiError`](crate::errors::ApiError), including actix's own body, path and query
+//! errors (the configs below). No account rules and no SQL here.
 
 mod me;
 pub mod openapi;
 mod users;
 mod views;
 
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
-use crate::web::api_error::{self, ApiError};
+use crate::errors::ApiError;
+use crate::web::FORM_LIMIT_BYTES;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -23,9 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"api.json\"",
             )))
-            .app_data(api_error::json_config())
-            .app_data(api_error::path_config())
-            .app_data(api_error::query_config())
+            .app_data(json_config())
+            .app_data(path_config())
+            .app_data(query_config())
             .service(resource("/openapi.json").route(web::get().to(openapi::serve)))
             .service(resource("/me").route(web::get().to(me::show)))
             .service(
@@ -67,4 +70,37 @@ async fn json_body<T: DeserializeOwned>(
     Ok(web::Json::<T>::from_request(req, &mut payload)
         .await?
         .into_inner())
+}
+
+/// The largest JSON body accepted.
+pub const JSON_LIMIT_BYTES: usize = FORM_LIMIT_BYTES;
+
+/// Body parsing for `/api`: 413, 415 or 400, as JSON.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT_BYTES)
+        .error_handler(|error, _req: &HttpRequest| {
+            match error {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge,
+                JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+                JsonPayloadError::Deserialize(error) => {
+                    ApiError::BadRequest(format!("The JSON body is not valid: {error}"))
+                }
+                _ => ApiError::BadRequest("The request body could not be read".into()),
+            }
+            .into()
+        })
+}
+
+/// An id in the path that is not a number names no user.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_: PathError, _req: &HttpRequest| ApiError::UserNotFound.into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _req: &HttpRequest| {
+        ApiError::BadRequest(format!("The query string is not valid: {error}")).into()
+    })
 }

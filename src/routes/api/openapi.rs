@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::views::{ApiRole, UserPage, UserView};
 use super::{me, users};
-use crate::web::api_error::ErrorBody;
+use crate::errors::api::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,7 +40,7 @@ use crate::web::api_error::ErrorBody;
         ApiRole,
         ErrorBody,
         users::NewUserBody,
-        users::UserPatch
+        users::UserPatchBody
     )),
     modifiers(&SharedResponses),
     tags((name = "users", description = "Accounts"))

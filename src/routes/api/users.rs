@@ -1,7 +1,7 @@
 //! `/api/users` and `/api/users/{id}`: list (keyset pages), read, create, change, delete.
-//! Writes go through [`AdminPowers`](crate::accounts::admin::AdminPowers), the same
-//! methods the admin forms call, so the rules (last admin, own account, sessions ended on
-//! disable, audit rows) exist once. Bodies are translated into those forms here.
+//! Everything goes through [`AdminPowers`](crate::accounts::AdminPowers), the same methods
+//! the admin pages call, so the rules (last admin, own account, sessions ended on disable,
+//! audit rows) exist once. Bodies are turned into their commands here.
 
 use actix_web::http::header;
 use actix_web::web::{self, Json};
@@ -11,18 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::json_body;
 use super::views::{ApiRole, UserPage, UserView};
-use crate::accounts::admin::{EditUserForm, NewUserForm};
+use crate::accounts::admin::{NewUser, UserPatch};
 use crate::auth::{ApiAdmin, ApiCaller};
-use crate::crypto;
-use crate::db::models::User;
-use crate::db::{user_list, users};
-use crate::domain::{PasswordError, SecretString};
-use crate::state::AppState;
-use crate::web::api_error::{ApiError, ErrorBody};
+use crate::domain::{SearchTerm, SecretString};
+use crate::errors::ApiError;
+use crate::errors::api::ErrorBody;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
-const MAX_QUERY_CHARS: usize = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,31 +49,20 @@ pub struct ListQuery {
     security(("bearer" = []), ("session" = []))
 )]
 pub async fn list(
-    _admin: ApiAdmin,
-    state: web::Data<AppState>,
+    admin: ApiAdmin,
     query: web::Query<ListQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid("limit", "Use a limit from 1 to 200."));
     }
-    let search = query.q.clone().filter(|q| !q.trim().is_empty());
-    if let Some(q) = &search {
-        if q.chars().count() > MAX_QUERY_CHARS || q.chars().any(char::is_control) {
-            return Err(ApiError::invalid(
-                "q",
-                "Search for at most 200 characters, without control characters.",
-            ));
-        }
-    }
+    let search = SearchTerm::parse(query.q.as_deref().unwrap_or_default())
+        .map_err(|message| ApiError::invalid("q", message))?;
     let after = match &query.cursor {
         Some(cursor) => decode_cursor(cursor)?,
         None => 0,
     };
-    let mut rows = state
-        .db
-        .run(move |conn| Ok(user_list::after_id(conn, search, after, limit + 1)?))
-        .await?;
+    let mut rows = admin.powers.users_after(search, after, limit + 1).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|user| encode_cursor(user.id))
@@ -121,23 +106,14 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 pub async fn show(
     caller: ApiCaller,
     req: HttpRequest,
-    state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<Json<UserView>, ApiError> {
     let id = id.into_inner();
     if id == caller.user.id {
         return Ok(Json(UserView::from(&caller.user)));
     }
-    ApiAdmin::check(caller, &req).await?;
-    Ok(Json(UserView::from(&find_user(&state, id).await?)))
-}
-
-async fn find_user(state: &AppState, id: i64) -> Result<User, ApiError> {
-    state
-        .db
-        .run(move |conn| Ok(users::find_by_id(conn, id)?))
-        .await?
-        .ok_or(ApiError::UserNotFound)
+    let admin = ApiAdmin::check(caller, &req).await?;
+    Ok(Json(UserView::from(&admin.powers.user(id).await?)))
 }
 
 /// A new account.
@@ -160,23 +136,15 @@ pub struct NewUserBody {
 }
 
 impl NewUserBody {
-    fn into_form(self) -> NewUserForm {
-        NewUserForm {
+    fn command(self) -> NewUser {
+        NewUser {
             name: self.name,
             email: self.email,
-            // Nobody knows this password: the user sets one through a reset.
-            password: self
-                .password
-                .unwrap_or_else(|| SecretString::new(crypto::random_token())),
+            password: self.password,
             role: self.role.unwrap_or_else(|| "user".into()),
-            active: checkbox(self.active.unwrap_or(true)),
+            active: self.active.unwrap_or(true),
         }
     }
-}
-
-/// A form checkbox as the shared rules read it.
-fn checkbox(on: bool) -> Option<String> {
-    on.then(|| "on".into())
 }
 
 /// Creates an account (admin): 201 with its `Location`.
@@ -197,14 +165,13 @@ fn checkbox(on: bool) -> Option<String> {
 )]
 pub async fn create(
     admin: ApiAdmin,
-    state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let form = json_body::<NewUserBody>(&req, body).await?.into_form();
+    let new = json_body::<NewUserBody>(&req, body).await?.command();
     let user = admin
         .powers
-        .create_user(&state, &form, admin.caller.ip)
+        .create_user(new, admin.caller.ip)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
@@ -215,7 +182,8 @@ pub async fn create(
 /// Changes to an account; fields left out stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UserPatch {
+#[schema(as = UserPatch)]
+pub struct UserPatchBody {
     #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     #[schema(format = Email, max_length = 254)]
@@ -230,26 +198,15 @@ pub struct UserPatch {
     active: Option<bool>,
 }
 
-impl UserPatch {
-    /// The edit form as it would be submitted: the current values, with these changes.
-    fn onto(self, user: &User) -> Result<EditUserForm, ApiError> {
-        if self
-            .password
-            .as_ref()
-            .is_some_and(|p| p.expose().is_empty())
-        {
-            return Err(ApiError::invalid(
-                "password",
-                PasswordError::TooShort.to_string(),
-            ));
+impl UserPatchBody {
+    fn command(self) -> UserPatch {
+        UserPatch {
+            name: self.name,
+            email: self.email,
+            role: self.role,
+            active: self.active,
+            password: self.password,
         }
-        Ok(EditUserForm {
-            name: self.name.unwrap_or_else(|| user.name.clone()),
-            email: self.email.unwrap_or_else(|| user.email.clone()),
-            role: self.role.unwrap_or_else(|| user.role.clone()),
-            active: checkbox(self.active.unwrap_or(user.active)),
-            new_password: self.password.unwrap_or_default(),
-        })
     }
 }
 
@@ -261,7 +218,7 @@ impl UserPatch {
     operation_id = "update_user",
     tag = "users",
     params(("id" = i64, Path, description = "The user's id")),
-    request_body = UserPatch,
+    request_body = UserPatchBody,
     responses(
         (status = 200, description = "The changed user", body = UserView),
         (status = 403, description = "Not an admin, or a session call without X-CSRF-Token", body = ErrorBody),
@@ -273,17 +230,14 @@ impl UserPatch {
 )]
 pub async fn update(
     admin: ApiAdmin,
-    state: web::Data<AppState>,
     id: web::Path<i64>,
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<Json<UserView>, actix_web::Error> {
-    let id = id.into_inner();
-    let patch = json_body::<UserPatch>(&req, body).await?;
-    let form = patch.onto(&find_user(&state, id).await?)?;
+    let patch = json_body::<UserPatchBody>(&req, body).await?.command();
     let user = admin
         .powers
-        .update_user(&state, id, &form, admin.caller.ip)
+        .update_user(id.into_inner(), patch, admin.caller.ip)
         .await
         .map_err(ApiError::from)?;
     Ok(Json(UserView::from(&user)))
@@ -304,14 +258,10 @@ pub async fn update(
     ),
     security(("bearer" = []), ("session" = []))
 )]
-pub async fn delete(
-    admin: ApiAdmin,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete(admin: ApiAdmin, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     admin
         .powers
-        .delete_user(&state, id.into_inner(), admin.caller.ip)
+        .delete_user(id.into_inner(), admin.caller.ip)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::models::User;
+use crate::accounts::User;
 use crate::web::rfc3339;
 
 /// What an account may do.

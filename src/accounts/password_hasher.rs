@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, oneshot};
 
+use super::AccountError;
 use crate::domain::{NewPassword, SecretString};
-use crate::errors::AppError;
 
 /// How long a request may wait for a hashing slot before it is answered 503.
 const QUEUE_WAIT: Duration = Duration::from_secs(10);
@@ -57,25 +57,21 @@ impl PasswordHasher {
         })
     }
 
-    pub fn cost(&self) -> u32 {
-        self.inner.cost
-    }
-
-    pub async fn hash(&self, password: &NewPassword) -> Result<String, AppError> {
+    pub async fn hash(&self, password: &NewPassword) -> Result<String, AccountError> {
         self.hash_str(password.expose().to_owned()).await
     }
 
     /// Re-hashes a password that has just verified (it may predate today's policy) at the
     /// configured cost.
-    pub async fn rehash(&self, verified: &SecretString) -> Result<String, AppError> {
+    pub async fn rehash(&self, verified: &SecretString) -> Result<String, AccountError> {
         self.hash_str(verified.expose().to_owned()).await
     }
 
-    async fn hash_str(&self, password: String) -> Result<String, AppError> {
+    async fn hash_str(&self, password: String) -> Result<String, AccountError> {
         let cost = self.inner.cost;
         self.run(move || bcrypt::hash(password, cost))
             .await?
-            .map_err(|e| AppError::internal(format!("bcrypt hash failed: {e}")))
+            .map_err(|e| AccountError::internal(format!("bcrypt hash failed: {e}")))
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account,
@@ -84,7 +80,7 @@ impl PasswordHasher {
         &self,
         password: &SecretString,
         stored: Option<String>,
-    ) -> Result<Verification, AppError> {
+    ) -> Result<Verification, AccountError> {
         let password = password.expose().to_owned();
         let cost = self.inner.cost;
         let account_exists = stored.is_some();
@@ -112,18 +108,18 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, AccountError> {
         let _slot = tokio::time::timeout(QUEUE_WAIT, self.inner.queue.acquire())
             .await
-            .map_err(|_| AppError::Busy)?
-            .map_err(|_| AppError::Busy)?;
+            .map_err(|_| AccountError::Busy)?
+            .map_err(|_| AccountError::Busy)?;
         let (sender, receiver) = oneshot::channel();
         self.inner.threads.spawn(move || {
             let _ = sender.send(job());
         });
         receiver
             .await
-            .map_err(|_| AppError::internal("the hashing thread stopped"))
+            .map_err(|_| AccountError::internal("the hashing thread stopped"))
     }
 }
 
@@ -151,7 +147,7 @@ mod tests {
         NewPassword::parse(SecretString::new(raw), None::<&Email>).unwrap()
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
         let hasher = PasswordHasher::new(4).unwrap();
         let hash = hasher
@@ -173,7 +169,7 @@ mod tests {
         assert!(!wrong.matches);
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn an_unknown_account_never_matches_even_the_dummy_password() {
         let hasher = PasswordHasher::new(4).unwrap();
         let result = hasher
@@ -183,7 +179,7 @@ mod tests {
         assert!(!result.matches);
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_hash_with_another_cost_asks_to_be_upgraded() {
         let old = bcrypt::hash("correct horse battery", 5).unwrap();
         let hasher = PasswordHasher::new(4).unwrap();
@@ -194,7 +190,7 @@ mod tests {
         assert!(result.matches && result.needs_rehash);
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_password_over_72_bytes_never_matches_its_truncated_hash() {
         let hasher = PasswordHasher::new(4).unwrap();
         let hash = bcrypt::hash("k".repeat(72), 4).unwrap();

@@ -1,11 +1,13 @@
-//! The audit log: one row per security-relevant event. Callers describe the event with
-//! [`AuditEntry`]; secrets (passwords, hashes, tokens, session keys) never go in a row.
+//! The audit log: one row per security-relevant event. Use cases describe the event with
+//! [`AuditEntry`] and write it inside their own transaction, so an event and its audit row
+//! are stored together or not at all. Secrets (passwords, hashes, tokens, session keys)
+//! never go in a row.
+
+use diesel::QueryResult;
 
 use crate::db::models::{NewAuditEvent, User};
 use crate::db::{DbConnection, audit};
-use crate::errors::AppError;
 
-/// Names of audited actions, as stored and filtered on.
 /// Names of audited actions, as stored and filtered on. Each is declared once here, and
 /// `ALL` (the audit page's filter) is made from the same list, so none can be missing.
 pub mod action {
@@ -124,7 +126,7 @@ impl AuditEntry {
         self
     }
 
-    pub fn write(self, conn: &mut DbConnection, now: i64) -> Result<(), AppError> {
+    pub fn write(self, conn: &mut DbConnection, now: i64) -> QueryResult<()> {
         let (actor_id, actor) = self
             .actor
             .map_or((None, None), |(id, email)| (Some(id), Some(email)));

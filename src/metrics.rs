@@ -1,14 +1,14 @@
-//! `GET /metrics`: Prometheus text for this instance — requests by route and status, a
-//! latency histogram by route, the database pool's connections, and logins by outcome.
-//! Routes are the matched patterns (`/admin/users/{id}`), never raw paths, so neither ids
-//! nor tokens become labels and the number of series stays bounded.
+//! This instance's counters for Prometheus: requests by route and status, a latency
+//! histogram by route, the database pool's connections, and logins by outcome. Routes are
+//! the matched patterns (`/admin/users/{id}`), never raw paths, so neither ids nor tokens
+//! become labels and the number of series stays bounded. Served at `GET /metrics`
+//! (`routes::operations`); no account data is counted here.
 
-use actix_web::{HttpResponse, get, web};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
-use crate::state::AppState;
+use crate::db::DbPool;
 
 pub struct Metrics {
     registry: Registry,
@@ -94,26 +94,18 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool's state read now.
-    fn render(&self, state: &AppState) -> anyhow::Result<String> {
-        let pool = state.db.pool().state();
-        let idle = i64::from(pool.idle_connections);
+    pub fn render(&self, pool: &DbPool) -> anyhow::Result<String> {
+        let state = pool.state();
+        let idle = i64::from(state.idle_connections);
         self.pool.with_label_values(&["idle"]).set(idle);
         self.pool
             .with_label_values(&["in_use"])
-            .set(i64::from(pool.connections) - idle);
+            .set(i64::from(state.connections) - idle);
         self.pool
             .with_label_values(&["max"])
-            .set(i64::from(state.db.pool().max_size()));
+            .set(i64::from(pool.max_size()));
         let mut text = Vec::new();
         prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
         Ok(String::from_utf8(text)?)
     }
-}
-
-#[get("/metrics")]
-pub async fn serve(state: web::Data<AppState>) -> Result<HttpResponse, crate::errors::AppError> {
-    let text = state.metrics.render(&state)?;
-    Ok(HttpResponse::Ok()
-        .content_type(prometheus::TEXT_FORMAT)
-        .body(text))
 }

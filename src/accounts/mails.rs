@@ -1,0 +1,53 @@
+//! What Gatehouse mails people, each message in one place. Messages may carry a one-time
+//! link, so they are never logged; they go out after the use case committed.
+
+use super::User;
+use crate::mail::Mail;
+
+pub(super) fn verify_email(user: &User, base_url: &str, token: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "Verify your email address for Gatehouse".into(),
+        body: format!(
+            "Please confirm that this address belongs to your Gatehouse account.\n\n\
+             Open this link within three days:\n\n{base_url}/verify-email/{token}\n\n\
+             If you did not sign up, ignore this mail.\n"
+        ),
+    }
+}
+
+pub(super) fn password_reset(user: &User, base_url: &str, token: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "Reset your Gatehouse password".into(),
+        body: format!(
+            "Someone asked to reset the password of your Gatehouse account.\n\n\
+             To choose a new password, open this link within one hour:\n\n{base_url}/password-reset/{token}\n\n\
+             The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n"
+        ),
+    }
+}
+
+/// To the owner after a reset or a change while logged in.
+pub(super) fn password_changed(user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "Your Gatehouse password was changed".into(),
+        body: "The password of your Gatehouse account was just changed, and every other session was logged out.\n\n\
+               If this was not you, reset your password at once and tell your administrator.\n"
+            .into(),
+    }
+}
+
+/// To the old address after an email change.
+pub(super) fn email_changed(before: &User, after: &User) -> Mail {
+    Mail {
+        to: before.email.clone(),
+        subject: "Your Gatehouse email address was changed".into(),
+        body: format!(
+            "The email address of your Gatehouse account was changed from {} to {}.\n\n\
+             If this was not you, tell your administrator at once.\n",
+            before.email, after.email
+        ),
+    }
+}

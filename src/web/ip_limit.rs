@@ -1,0 +1,40 @@
+//! The per-IP limit on the forms that cost the most (password hashing, mail): POSTs to
+//! `/login`, `/register` and `/password-reset`. Keyed on the client IP as resolved by
+//! `request_context` (so `X-Forwarded-For` counts only from trusted proxies).
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::ClientIp;
+use crate::errors::AppError;
+use crate::state::AppState;
+
+fn is_limited(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    req.method() == Method::POST
+        && (path == "/login"
+            || path == "/register"
+            || path == "/password-reset"
+            || path.starts_with("/password-reset/"))
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if is_limited(&req) {
+        let limiter = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|state| state.ip_limiter.clone());
+        let ip = req.extensions().get::<ClientIp>().copied();
+        if let (Some(limiter), Some(ip)) = (limiter, ip) {
+            if let Err(retry_after) = limiter.check(ip.0) {
+                return Ok(req.error_response(AppError::TooManyRequests { retry_after }));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
