@@ -9,17 +9,16 @@ use std::time::Duration;
 
 use actix_identity::IdentityMiddleware;
 use actix_session::SessionMiddleware;
-use actix_session::config::{CookieContentSecurity, PersistentSession};
-use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::accounts::sessions::timeouts;
 use crate::accounts::{Accounts, PasswordHasher};
-use crate::auth::csrf;
 use crate::auth::session_state::USER_ID_KEY;
 use crate::auth::session_store::AccountSessionStore;
+use crate::auth::{csrf, session_cookie};
 use crate::clock::Clock;
 use crate::config::{Settings, load_or_create_secret_key};
 use crate::db::{Db, connection};
@@ -124,7 +123,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
             .wrap(from_fn(csrf::protect))
             .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
+            .wrap(from_fn(session_cookie::note_session))
             .wrap(session_middleware(store.clone(), &cookies))
+            .wrap(from_fn(session_cookie::lengthen_remembered))
             .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
             .wrap(security_headers::middleware(cookies.secure))
@@ -154,9 +155,8 @@ fn session_middleware(
         .cookie_same_site(SameSite::Lax)
         .cookie_path("/".to_string())
         .cookie_content_security(CookieContentSecurity::Signed)
-        .session_lifecycle(
-            PersistentSession::default().session_ttl(CookieDuration::seconds(timeouts::ABSOLUTE)),
-        )
+        // A browser-session cookie; `session_cookie` lengthens a remembered one.
+        .session_lifecycle(BrowserSession::default())
         .build()
 }
 

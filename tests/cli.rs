@@ -97,6 +97,33 @@ fn create_admin_reads_the_password_from_stdin() {
 }
 
 #[test]
+fn an_admin_made_on_the_command_line_counts_as_verified_and_gets_no_mail() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        create_admin(dir.path(), "root@example.com", PASSWORD)
+            .status
+            .success()
+    );
+    let path = dir.path().join("data/gatehouse.db");
+    let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let verified: Option<i64> =
+        diesel::sql_query("SELECT email_verified_at FROM users WHERE email = 'root@example.com'")
+            .get_result::<VerifiedAt>(&mut conn)
+            .unwrap()
+            .email_verified_at;
+    assert!(verified.is_some(), "the operator vouches for the address");
+    let outbox = std::fs::read_dir(dir.path().join("data/outbox")).map_or(0, |mails| mails.count());
+    assert_eq!(outbox, 0, "no verification mail");
+}
+
+#[derive(diesel::QueryableByName)]
+struct VerifiedAt {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    email_verified_at: Option<i64>,
+}
+
+#[test]
 fn create_admin_refuses_a_weak_password() {
     let dir = tempfile::tempdir().unwrap();
     let output = create_admin(dir.path(), "root@example.com", "password");

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod current_user;
 pub mod new_session;
 pub mod reauth;
+pub mod session_cookie;
 pub mod session_state;
 pub mod session_store;
 

@@ -74,6 +74,17 @@ impl TypedSession {
         self.insert(AUTHENTICATED_AT_KEY, login.authenticated_at)
     }
 
+    /// True for a logged-in session with "keep me logged in".
+    pub fn is_remembered(&self) -> bool {
+        self.user_id().is_some()
+            && self
+                .session
+                .get::<bool>(REMEMBER_KEY)
+                .ok()
+                .flatten()
+                .unwrap_or(false)
+    }
+
     /// True when the password was typed in this session within the last ten minutes.
     pub fn authenticated_recently(&self, now: i64) -> bool {
         self.session

@@ -6,7 +6,7 @@ use crate::on_both_backends;
 on_both_backends! {
     async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing(app: TestApp) {
         let browser = app.browser();
-        browser.get("/register").await;
+        assert_eq!(browser.get("/register").await.status(), StatusCode::OK);
         let response = browser
             .post_raw("/register", &[("name", "Al"), ("email", "al@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)])
             .await;
@@ -19,7 +19,7 @@ on_both_backends! {
         let attacker = app.browser();
         let attackers_token = attacker.csrf_token().await;
         let victim = app.browser();
-        victim.get("/").await;
+        assert_eq!(victim.get("/").await.status(), StatusCode::OK);
         let response = victim
             .post_raw("/register", &[("name", "Al"), ("email", "al@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD), ("csrf_token", &attackers_token)])
             .await;
@@ -33,7 +33,8 @@ on_both_backends! {
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let refused_logout = browser.post_raw("/logout", &[]).await;
         assert_eq!(refused_logout.status(), StatusCode::FORBIDDEN);
-        let (_, html) = browser.get_text("/profile").await;
+        let (status, html) = browser.get_text("/profile").await;
+        assert_eq!(status, StatusCode::OK, "still logged in: the refused logout did nothing");
         assert!(html.contains(r#"value="Ada""#), "nothing changed");
     }
 
@@ -47,10 +48,16 @@ on_both_backends! {
 
     async fn anonymous_visitors_leave_no_session_rows(app: TestApp) {
         let bot = app.browser();
-        for path in ["/", "/login", "/register", "/nope", "/profile"] {
-            bot.get(path).await;
+        for (path, status) in [
+            ("/", StatusCode::OK),
+            ("/login", StatusCode::OK),
+            ("/register", StatusCode::OK),
+            ("/nope", StatusCode::NOT_FOUND),
+            ("/profile", StatusCode::SEE_OTHER),
+        ] {
+            assert_eq!(bot.get(path).await.status(), status, "{path}");
         }
-        bot.login("nobody@example.com", "whatever it is").await;
+        assert_eq!(bot.login("nobody@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.count_sessions().await, 0);
     }
 }

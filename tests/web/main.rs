@@ -19,4 +19,5 @@ mod sessions;
 mod setup;
 mod signup;
 mod throttling;
+mod transactions;
 mod verification;

@@ -118,18 +118,50 @@ on_both_backends! {
     async fn every_request_writes_one_access_log_line_without_its_query(app: TestApp) {
         let ada = app.signed_up_browser("Ada", "ada@example.com").await;
         let response = ada.get("/profile?q=private").await;
-        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
         let user_id = app.user_id("ada@example.com").await;
-        let mut lines = Vec::new();
-        for _ in 0..100 {
-            lines = log_capture::lines().into_iter().filter(|l| l.contains(&format!("request_id={request_id}"))).collect();
-            if !lines.is_empty() { break; }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = access_log_line(&response).await;
+        let request_id = response.headers()["x-request-id"].to_str().unwrap();
         let pattern = format!(r#"^INFO gatehouse::access: 127\.0\.0\.1 "GET /profile" 200 \d+\.\dms user={user_id} request_id={request_id}$"#);
-        assert!(regex::Regex::new(&pattern).unwrap().is_match(&lines[0]), "{}", lines[0]);
+        assert!(regex::Regex::new(&pattern).unwrap().is_match(&line), "{line}");
     }
+
+    async fn the_access_log_names_the_user_on_every_request_with_their_session(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let user_id = app.user_id("ada@example.com").await;
+        let (_, profile) = ada.get_text("/profile").await;
+        let stylesheet = regex::Regex::new(r#"href="(/static/style\.[0-9a-f]+\.css)""#).unwrap().captures(&profile).unwrap()[1].to_string();
+        for (path, status) in [("/no/such/page", StatusCode::NOT_FOUND), (stylesheet.as_str(), StatusCode::OK), ("/", StatusCode::OK)] {
+            let response = ada.get(path).await;
+            assert_eq!(response.status(), status, "{path}");
+            let line = access_log_line(&response).await;
+            assert!(line.contains(&format!(" user={user_id} ")), "{path}: {line}");
+        }
+        let anonymous = app.browser().get("/no/such/page").await;
+        assert!(access_log_line(&anonymous).await.contains(" user=- "));
+    }
+}
+
+/// The one access-log line of this response's request (waiting a little for it).
+async fn access_log_line(response: &reqwest::Response) -> String {
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = log_capture::lines()
+            .into_iter()
+            .filter(|l| {
+                l.contains("gatehouse::access") && l.contains(&format!("request_id={request_id}"))
+            })
+            .collect();
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
 }
 
 /// Makes the test's PostgreSQL database refuse connections and ends the open ones (as a

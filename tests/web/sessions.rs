@@ -12,7 +12,36 @@ fn revoke_ids(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `Set-Cookie` line of the session cookie in a response, if it sets one.
+fn session_cookie_set_by(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("gatehouse_session="))
+}
+
 on_both_backends! {
+    async fn the_session_cookie_ends_with_the_browser_unless_kept_for_30_days(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        let (plain, kept) = (app.browser(), app.browser());
+        let login = plain.login("ada@example.com", PASSWORD).await;
+        let cookie = session_cookie_set_by(&login).expect("login sets the session cookie");
+        assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"), "a browser-session cookie: {cookie}");
+        let login = kept.submit("/login", &[("email", "ada@example.com"), ("password", PASSWORD), ("remember", "on")]).await;
+        let cookie = session_cookie_set_by(&login).expect("login sets the session cookie");
+        assert!(cookie.contains("Max-Age=2592000"), "kept for 30 days: {cookie}");
+        // A later change to the session writes the cookie again, with the same lifetime.
+        for (browser, kept_for_30_days) in [(&plain, false), (&kept, true)] {
+            let saved = browser.submit("/profile", &[("name", "Ada L"), ("email", "ada@example.com")]).await;
+            assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+            let cookie = session_cookie_set_by(&saved).expect("the flash message changes the session");
+            assert_eq!(cookie.contains("Max-Age=2592000"), kept_for_30_days, "{cookie}");
+            assert!(!cookie.contains("Expires"), "{cookie}");
+        }
+    }
+
     async fn the_sessions_page_lists_each_login_and_marks_this_one(app: TestApp) {
         let laptop = app.signed_up_browser("Ada", "ada@example.com").await;
         app.browser().login("ada@example.com", PASSWORD).await;
