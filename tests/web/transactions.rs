@@ -43,10 +43,22 @@ async fn accept_audit_rows(app: &TestApp) {
     .await;
 }
 
+/// An account row: id, email, name, password hash, role, active, verified at, last login.
+type AccountRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// Everything a use case could write, as text to compare before and after.
 async fn everything(app: &TestApp) -> String {
     app.query(|conn| {
-        let accounts: Vec<(i64, String, String, String, String, bool, Option<i64>, Option<i64>)> = users::table
+        let accounts: Vec<AccountRow> = users::table
             .order(users::id)
             .select((users::id, users::email, users::name, users::password_hash, users::role, users::active, users::email_verified_at, users::last_login_at))
             .load(conn)?;
