@@ -1,9 +1,10 @@
 //! The errors handlers answer with, one type per surface: [`AppError`] for pages (its body
 //! is turned into the site's error page by `web::error_pages`) and [`ApiError`] for `/api`
-//! (always JSON). Each is made from an [`AccountError`] in exactly one place (the `From`
-//! impls here and in `api`), and every error response starts at [`error_response`], the
-//! one place a `Retry-After` header is set. Nothing here ever puts internals (SQL, stack
-//! traces) into a response.
+//! (always JSON). An [`AccountError`] becomes a page here, in one place — a form shown
+//! again ([`FormRefusal::from_error`]) where the person can act on it in the form, else an
+//! error page (`From<AccountError> for AppError`) — and JSON in `api`. Every error response
+//! starts at [`error_response`], the one place a `Retry-After` header is set. Nothing here
+//! ever puts internals (SQL, stack traces) into a response.
 
 pub mod api;
 
@@ -12,7 +13,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
 pub use api::ApiError;
 
-use crate::accounts::AccountError;
+use crate::accounts::{AccountError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -98,6 +99,54 @@ impl From<AccountError> for AppError {
             AccountError::Busy => Self::Busy,
             AccountError::Internal(error) => Self::Internal(error),
         }
+    }
+}
+
+/// A use case's refusal as a form page shows it: the form again (rendered by
+/// `web::forms`), rather than an error page.
+#[derive(Debug)]
+pub struct FormRefusal {
+    pub(crate) status: StatusCode,
+    /// Messages at their fields (a taken email is an `email` message).
+    pub errors: FieldErrors,
+    /// A message for the whole form (a refused login, a lock), if any.
+    pub message: Option<String>,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl FormRefusal {
+    /// The refusals a person can act on in the form; anything else stays an error page.
+    pub fn from_error(error: AccountError) -> Result<Self, AppError> {
+        let refusal = |status, errors, message: Option<String>, retry_after| Self {
+            status,
+            errors,
+            message,
+            retry_after,
+        };
+        Ok(match error {
+            AccountError::Invalid(errors) => {
+                refusal(StatusCode::UNPROCESSABLE_ENTITY, errors, None, None)
+            }
+            error @ AccountError::EmailTaken => refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::single("email", error.to_string()),
+                None,
+                None,
+            ),
+            error @ AccountError::LoginRefused => refusal(
+                StatusCode::UNAUTHORIZED,
+                FieldErrors::default(),
+                Some(error.to_string()),
+                None,
+            ),
+            AccountError::Locked { retry_after } => refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                FieldErrors::default(),
+                Some(AccountError::Locked { retry_after }.to_string()),
+                Some(retry_after),
+            ),
+            other => return Err(other.into()),
+        })
     }
 }
 
