@@ -19,6 +19,7 @@ pub mod users;
 pub use connection::{DatabaseUrl, DbConnection, DbPool};
 
 use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2;
 
 /// Why the database could not do what was asked.
@@ -84,7 +85,7 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
-        self.run(move |conn| conn.transaction(work)).await
+        self.run(move |conn| write_transaction(conn, work)).await
     }
 
     /// True when the database answers a trivial query (for `/healthz`).
@@ -93,5 +94,35 @@ impl Db {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
             .await
             .is_ok()
+    }
+}
+
+/// `Connection::transaction`, except that on SQLite it takes the one write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`). A transaction that reads before it writes would otherwise fail at
+/// once ("database is locked") when another connection wrote in between, instead of
+/// waiting its turn for the busy timeout. PostgreSQL begins as usual.
+fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(postgres) => AnsiTransactionManager::begin_transaction(postgres)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        // As Diesel's own `transaction`: a failed rollback is reported unless the original
+        // error is the more telling one.
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
     }
 }

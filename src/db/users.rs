@@ -116,18 +116,15 @@ pub fn apply_admin_changes(
 }
 
 /// Serialises changes to admin accounts, so that two admins demoting each other at once
-/// cannot leave none. Call first thing inside a transaction.
-pub fn lock_admin_changes(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+/// cannot leave none. Call first thing inside a transaction of `Db::transaction`.
+pub fn lock_admin_changes(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
         // Held until the transaction ends.
         DbConnection::Postgres(_) => diesel::sql_query("SELECT pg_advisory_xact_lock(7271650002)")
             .execute(conn)
             .map(drop),
-        // A write as the first statement takes SQLite's write lock for the whole transaction.
-        DbConnection::Sqlite(_) => diesel::update(users::table.find(id))
-            .set(users::updated_at.eq(users::updated_at))
-            .execute(conn)
-            .map(drop),
+        // `BEGIN IMMEDIATE` already holds SQLite's one write lock for the whole transaction.
+        DbConnection::Sqlite(_) => Ok(()),
     }
 }
 

@@ -7,8 +7,8 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 
 use crate::accounts::AccountError;
-use crate::errors::{AppError, error_response};
 pub use crate::errors::FormRefusal;
+use crate::errors::{AppError, error_response};
 
 /// The largest form (or JSON) body accepted anywhere; larger ones are answered 413.
 pub const FORM_LIMIT_BYTES: usize = 64 * 1024;

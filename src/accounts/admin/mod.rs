@@ -77,7 +77,7 @@ impl AdminPowers {
         self.accounts
             .db
             .transaction(move |conn| {
-                users::lock_admin_changes(conn, acting.admin.id)?;
+                users::lock_admin_changes(conn)?;
                 work(conn, &acting)
             })
             .await
