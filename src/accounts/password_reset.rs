@@ -1,17 +1,26 @@
 //! Password reset by mail: a single-use link, valid one hour. Asking for one answers the
 //! same whether or not the account exists; using it sets a new password, ends every
-//! session of the account and lifts a login lock.
+//! session and every other open reset link of the account, and lifts a login lock. A
+//! password or email change ends open reset links too (`end_reset_links`).
 
 use std::fmt::Display;
+
+use diesel::QueryResult;
 
 use super::audit::{AuditEntry, Outcome, action};
 use super::links::{self, NewLink, Purpose};
 use super::profile::check_new_password;
 use super::{AccountError, Accounts, FieldErrors, User, mails};
-use crate::db::{sessions, throttles, users};
+use crate::db::{DbConnection, sessions, throttles, users};
 use crate::domain::{Email, SecretString};
 
 pub const LINK_LIFETIME: i64 = 3600;
+
+/// Inside the transaction of a password or email change: reset links already sent stop
+/// working (one sent to an old address must not take the account back).
+pub(super) fn end_reset_links(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+    links::forget_all(conn, Purpose::PasswordReset, user_id)
+}
 
 /// The new password, typed twice.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +98,7 @@ impl Accounts {
             .db
             .transaction(move |conn| {
                 let user = links::use_up(conn, Purpose::PasswordReset, &token, now)?;
+                links::forget_all(conn, Purpose::PasswordReset, user.id)?;
                 users::set_password_hash(conn, user.id, &hash, now)?;
                 let ended = sessions::delete_for_user(conn, user.id, None)?;
                 throttles::clear(conn, user.id)?;

@@ -4,7 +4,10 @@ use std::fmt::Display;
 
 use super::audit::{AuditEntry, action};
 use super::registration::check_identity;
-use super::{AccountError, Accounts, FieldErrors, User, email_verification, mails, typed_twice};
+use super::{
+    AccountError, Accounts, FieldErrors, User, email_verification, mails, password_reset,
+    typed_twice,
+};
 use crate::db::{sessions, users};
 use crate::domain::{NewPassword, SecretString};
 
@@ -82,6 +85,7 @@ impl Accounts {
                 let link = match email_changed {
                     true => {
                         email_verification::forget(conn, me.id)?;
+                        password_reset::end_reset_links(conn, me.id)?;
                         Some(email_verification::issue_link(
                             conn, &updated, &updated, &ip, now,
                         )?)
@@ -125,6 +129,7 @@ impl Accounts {
         self.db
             .transaction(move |conn| {
                 users::set_password_hash(conn, id, &hash, now)?;
+                password_reset::end_reset_links(conn, id)?;
                 let ended = sessions::delete_for_user(conn, id, this_session.as_deref())?;
                 audit
                     .detail(format!("other sessions ended: {ended}"))

@@ -14,6 +14,25 @@ fn link_in(mail: &str) -> String {
         .to_string()
 }
 
+/// Waits for `count` reset links mailed to `to`; returns them in no particular order.
+async fn reset_links_to(app: &TestApp, to: &str, count: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let links: Vec<String> = app
+            .mails()
+            .iter()
+            .filter(|m| {
+                m.contains(&format!("To: {to}")) && m.contains("Reset your Gatehouse password")
+            })
+            .map(|m| link_in(m))
+            .collect();
+        if links.len() >= count {
+            return links;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {count} reset links reached {to}");
+}
+
 async fn ask_for_a_link(app: &TestApp, email: &str) -> reqwest::Response {
     app.browser()
         .submit("/password-reset", &[("email", email)])
@@ -98,5 +117,52 @@ on_both_backends! {
         let link = link_in(&app.wait_for_mail("ada@example.com", "Reset your").await);
         app.browser().submit(&link, &[("new_password", NEW_PASSWORD), ("new_password_confirm", NEW_PASSWORD)]).await;
         assert_eq!(app.browser().login("ada@example.com", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    }
+
+    async fn using_one_reset_link_ends_the_others(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        ask_for_a_link(&app, "ada@example.com").await;
+        ask_for_a_link(&app, "ada@example.com").await;
+        let links = reset_links_to(&app, "ada@example.com", 2).await;
+        let browser = app.browser();
+        let used = browser.submit(&links[0], &[("new_password", NEW_PASSWORD), ("new_password_confirm", NEW_PASSWORD)]).await;
+        assert_eq!(used.status(), StatusCode::SEE_OTHER);
+        assert_eq!(browser.get(&links[1]).await.status(), StatusCode::GONE);
+        let again = browser.submit(&links[1], &[("new_password", "someone else's passphrase"), ("new_password_confirm", "someone else's passphrase")]).await;
+        assert_eq!(again.status(), StatusCode::GONE);
+        assert_eq!(app.browser().login("ada@example.com", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    }
+
+    async fn changing_the_password_ends_open_reset_links(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        ask_for_a_link(&app, "ada@example.com").await;
+        let link = link_in(&app.wait_for_mail("ada@example.com", "Reset your").await);
+        let changed = ada.submit("/password", &[("current_password", PASSWORD), ("new_password", NEW_PASSWORD), ("new_password_confirm", NEW_PASSWORD)]).await;
+        assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.browser().get(&link).await.status(), StatusCode::GONE);
+    }
+
+    async fn an_admin_setting_a_password_ends_open_reset_links(app: TestApp) {
+        let admin = app.admin_browser().await;
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        ask_for_a_link(&app, "ada@example.com").await;
+        let link = link_in(&app.wait_for_mail("ada@example.com", "Reset your").await);
+        let id = app.user_id("ada@example.com").await;
+        let fields = [("name", "Ada"), ("email", "ada@example.com"), ("role", "user"), ("active", "on"), ("new_password", NEW_PASSWORD)];
+        assert_eq!(admin.submit(&format!("/admin/users/{id}/edit"), &fields).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.browser().get(&link).await.status(), StatusCode::GONE);
+    }
+
+    async fn changing_the_email_ends_links_sent_to_the_old_address(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let verification = regex::Regex::new(r"http://127\.0\.0\.1(/verify-email/[0-9a-f]{64})").unwrap();
+        let old_verification = verification.captures(&app.wait_for_mail("ada@example.com", "Verify your email").await).unwrap()[1].to_string();
+        ask_for_a_link(&app, "ada@example.com").await;
+        let reset = link_in(&app.wait_for_mail("ada@example.com", "Reset your").await);
+        let changed = ada.submit("/profile", &[("name", "Ada"), ("email", "ada.new@example.com"), ("current_password", PASSWORD)]).await;
+        assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+        let stranger = app.browser();
+        assert_eq!(stranger.get(&reset).await.status(), StatusCode::GONE, "the reset link mailed to the old address");
+        assert_eq!(stranger.get(&old_verification).await.status(), StatusCode::GONE, "the verification link of the old address");
     }
 }

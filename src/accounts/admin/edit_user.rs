@@ -7,7 +7,7 @@ use std::fmt::Display;
 use super::{Acting, AdminPowers, ensure_an_active_admin_remains};
 use crate::accounts::audit::action;
 use crate::accounts::links::NewLink;
-use crate::accounts::{AccountError, FieldErrors, User, email_verification};
+use crate::accounts::{AccountError, FieldErrors, User, email_verification, password_reset};
 use crate::db::{DbConnection, sessions, users};
 use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
 
@@ -135,6 +135,10 @@ fn apply_edit(
         ensure_an_active_admin_remains(conn, if active { "role" } else { "active" })?;
     }
     let after = users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)?;
+    let email_changed = before.email != after.email;
+    if email_changed || hash.is_some() {
+        password_reset::end_reset_links(conn, id)?;
+    }
     let ends_sessions =
         before.role != after.role || (before.active && !after.active) || hash.is_some();
     let ended = match ends_sessions {
@@ -149,7 +153,7 @@ fn apply_edit(
         .audit(action::ADMIN_UPDATE_USER, &before)
         .detail(detail)
         .write(conn, acting.now)?;
-    let link = match before.email != after.email {
+    let link = match email_changed {
         true => {
             email_verification::forget(conn, id)?;
             Some(email_verification::issue_link(
