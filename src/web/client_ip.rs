@@ -1,5 +1,6 @@
 //! The client's IP address: the peer address, or — only when the peer is a trusted proxy —
-//! the nearest untrusted address in `X-Forwarded-For`.
+//! the nearest untrusted address in `X-Forwarded-For`, read from the right (the end the
+//! trusted proxies wrote), across all of the header's lines.
 
 use std::future::{Ready, ready};
 use std::net::IpAddr;
@@ -79,6 +80,16 @@ mod tests {
             &trusted,
         );
         assert_eq!(got, Some(ip("198.51.100.7")));
+    }
+
+    #[test]
+    fn a_forged_first_line_does_not_hide_the_address_the_proxy_added() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // `X-Forwarded-For: 6.6.6.6` then `X-Forwarded-For: 1.1.1.1`, joined.
+        assert_eq!(
+            resolve(Some(ip("10.0.0.2")), Some("6.6.6.6,1.1.1.1"), &trusted),
+            Some(ip("1.1.1.1"))
+        );
     }
 
     #[test]

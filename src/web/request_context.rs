@@ -80,13 +80,17 @@ fn client_ip(req: &ServiceRequest) -> ClientIp {
         .app_data::<web::Data<AppState>>()
         .map(|state| state.settings.trusted_proxies.clone())
         .unwrap_or_default();
+    // Every header line, joined into one list as RFC 9110 §5.3 says: a client cannot hide
+    // behind a forged first line.
     let forwarded = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+        .get_all("x-forwarded-for")
+        .map(|v| v.to_str().unwrap_or("invalid"))
+        .collect::<Vec<_>>()
+        .join(",");
     let peer = req.peer_addr().map(|addr| addr.ip());
     ClientIp(
-        client_ip::resolve(peer, forwarded, &trusted)
+        client_ip::resolve(peer, Some(&forwarded), &trusted)
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
     )
 }

@@ -119,4 +119,28 @@ on_both_backends! {
             assert_eq!(status, expected, "an untrusted peer's X-Forwarded-For is ignored");
         }
     }
+
+    async fn every_forwarded_for_line_counts_so_a_forged_first_line_changes_nothing(app: TestApp) {
+        let behind_proxy = app
+            .with_settings(|s| {
+                s.ip_rate_limit = Some(RateLimit { requests: 2, per_seconds: 60 });
+                s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            })
+            .await;
+        let browser = behind_proxy.browser();
+        let token = browser.csrf_token().await;
+        let attempt = |forged: String| {
+            // The client's own (forged) line first, then the line the trusted proxy added.
+            let request = browser.client.post(browser.url("/login")).header("x-forwarded-for", forged).header("x-forwarded-for", "1.1.1.1");
+            request.form(&[("email", "nobody@example.com"), ("password", "whatever it is"), ("csrf_token", token.as_str())]).send()
+        };
+        for i in 0..2 {
+            assert_eq!(attempt(format!("6.6.6.{i}")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(attempt("6.6.6.9".into()).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS, "a new first line is no new allowance");
+        use diesel::prelude::*;
+        use gatehouse::db::schema::audit_events as a;
+        let ips: Vec<Option<String>> = app.query(|c| a::table.filter(a::action.eq("login")).select(a::ip).load(c)).await;
+        assert_eq!(ips, [Some("1.1.1.1".to_string()), Some("1.1.1.1".to_string())], "the audit keeps the address the proxy saw");
+    }
 }
