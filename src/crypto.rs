@@ -17,6 +17,11 @@ pub fn random_id() -> String {
     hex::encode(bytes)
 }
 
+/// True for what [`random_id`] makes (anything else names nothing, unseen by the database).
+pub fn is_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// How tokens are stored: a database leak does not give working links or cookies.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -39,6 +44,7 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         assert_eq!(random_id().len(), 32);
+        assert!(is_id(&random_id()) && !is_id("a\0b") && !is_id(&a));
     }
 
     #[test]

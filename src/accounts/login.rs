@@ -52,8 +52,15 @@ struct Claimant {
 
 impl Accounts {
     /// Verifies the credentials, upgrades an old-cost hash, records the login and audits
-    /// it. A locked account is refused before any password work.
+    /// it. A locked account is refused before any password work; an email with control
+    /// characters (no account can have one) before the database sees it.
     pub async fn log_in(&self, command: LogIn, ip: impl Display) -> Result<User, AccountError> {
+        if command.email.chars().any(char::is_control) {
+            return Err(AccountError::invalid(
+                "email",
+                "Enter an email address like name@example.com.",
+            ));
+        }
         let user = match Email::parse(&command.email) {
             Ok(email) => {
                 self.db

@@ -151,6 +151,9 @@ impl Accounts {
         public_id: String,
         ip: impl Display,
     ) -> Result<(), AccountError> {
+        if !crypto::is_id(&public_id) {
+            return Err(AccountError::NotFound);
+        }
         let (audit, now, id) = (
             AuditEntry::own(action::SESSION_REVOKE, user, ip),
             self.now(),

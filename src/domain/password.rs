@@ -42,6 +42,8 @@ pub enum PasswordError {
     Common,
     #[error("Your password must not be your email address.")]
     SameAsEmail,
+    #[error("Use letters, digits, spaces and punctuation only.")]
+    ControlCharacters,
 }
 
 /// The common-password list from Django (20,000 entries, public domain origin), bundled.
@@ -66,6 +68,9 @@ impl NewPassword {
         }
         if bytes > Self::MAX_BYTES {
             return Err(PasswordError::TooLong(bytes));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(PasswordError::ControlCharacters);
         }
         if COMMON_PASSWORDS.contains(value.to_lowercase().as_str()) {
             return Err(PasswordError::Common);
@@ -128,6 +133,14 @@ mod tests {
         assert_eq!(
             parse("Ada@Example.com").unwrap_err(),
             PasswordError::SameAsEmail
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert_eq!(
+            parse("correct\0horse battery").unwrap_err(),
+            PasswordError::ControlCharacters
         );
     }
 

@@ -148,6 +148,14 @@ impl FormRefusal {
             other => return Err(other.into()),
         })
     }
+
+    /// What a form with one message for everything shows: the form-wide message, else the
+    /// first field's.
+    pub fn summary(&self) -> Option<String> {
+        self.message
+            .clone()
+            .or_else(|| self.errors.iter().next().map(|e| e.message.clone()))
+    }
 }
 
 /// The start of every error answer, page or JSON: its status, and `Retry-After` when the

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod api_docs;
 mod csrf;
+mod hostile_input;
 mod login;
 mod operations;
 mod pages;

@@ -101,7 +101,7 @@ pub async fn submit(
         email: email.trim().to_string(),
         next: next.clone().unwrap_or_default(),
         remember,
-        error: refusal.message.clone(),
+        error: refusal.summary(),
         notice: None,
     })
 }

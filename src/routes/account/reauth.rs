@@ -68,11 +68,8 @@ pub async fn submit(
         Err(error) => FormRefusal::show(error, |refusal| ReauthPage {
             page: page.context(Some(&me.user)),
             next: next.clone().unwrap_or_default(),
-            // A lock is said where the password goes.
-            errors: match &refusal.message {
-                Some(message) => FieldErrors::single("password", message.clone()),
-                None => refusal.errors.clone(),
-            },
+            // Whatever the refusal (a wrong password, a lock), it is said where the password goes.
+            errors: FieldErrors::single("password", refusal.summary().unwrap_or_default()),
         }),
     }
 }

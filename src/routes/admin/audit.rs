@@ -10,6 +10,7 @@ use crate::accounts::AuditEvent;
 use crate::accounts::admin::AuditFilter;
 use crate::accounts::audit::action;
 use crate::auth::AdminUser;
+use crate::domain::Email;
 use crate::errors::AppError;
 use crate::routes::Page;
 use crate::web::{PageContext, format_time, render, url_encode};
@@ -53,11 +54,15 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     fn parse(&self) -> Result<(AuditFilter, Option<i64>), AppError> {
-        let email = |v: &Option<String>| {
-            v.as_deref()
-                .map(|v| v.trim().to_lowercase())
-                .filter(|v| !v.is_empty())
-                .map(|v| v.chars().take(254).collect())
+        let email = |name: &str, v: &Option<String>| match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) if v.chars().count() <= Email::MAX_LEN && !v.chars().any(char::is_control) => {
+                Ok(Some(v.to_lowercase()))
+            }
+            Some(_) => Err(AppError::BadRequest(format!(
+                "{name} must be an email as the log shows it: at most {} characters, without control characters",
+                Email::MAX_LEN
+            ))),
         };
         let action = match self
             .action
@@ -87,8 +92,8 @@ impl AuditQuery {
             };
         Ok((
             AuditFilter {
-                actor: email(&self.actor),
-                target: email(&self.target),
+                actor: email("actor", &self.actor)?,
+                target: email("target", &self.target)?,
                 action,
             },
             before,

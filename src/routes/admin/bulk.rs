@@ -151,7 +151,7 @@ pub async fn submit(
         }
         Err(error) => {
             let refusal = FormRefusal::from_error(error)?;
-            let message = refusal.errors.iter().next().map(|e| e.message.clone());
+            let message = refusal.summary();
             let plan = admin.powers.plan_bulk(form.action, form.ids).await?;
             refusal.render(&confirmation(&page, &admin, form.action, plan, message))
         }
