@@ -124,6 +124,17 @@ struct VerifiedAt {
 }
 
 #[test]
+fn create_admin_refuses_an_address_with_a_display_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = create_admin(dir.path(), "ceo.name<attacker@evil.io>", PASSWORD);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("email: Enter an email address like name@example.com.")
+    );
+}
+
+#[test]
 fn create_admin_refuses_a_weak_password() {
     let dir = tempfile::tempdir().unwrap();
     let output = create_admin(dir.path(), "root@example.com", "password");

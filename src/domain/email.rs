@@ -1,6 +1,9 @@
 use std::fmt;
 
-/// An email address, trimmed and lower-cased, at most 254 characters.
+/// An email address, trimmed and lower-cased, at most 254 characters: a plain address
+/// (RFC 5322's addr-spec in its dot-atom form: `local@domain`), never a display name
+/// (`Name <addr>`), a quoted local part or a comment, so the address stored is the address
+/// mail goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -15,17 +18,7 @@ impl Email {
         if email.chars().count() > Self::MAX_LEN {
             return Err(format!("Use at most {} characters.", Self::MAX_LEN));
         }
-        let Some((local, domain)) = email.rsplit_once('@') else {
-            return Err("Enter an email address like name@example.com.".into());
-        };
-        let well_formed = !local.is_empty()
-            && !domain.is_empty()
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && !local.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !well_formed {
+        if !is_addr_spec(&email) {
             return Err("Enter an email address like name@example.com.".into());
         }
         Ok(Self(email))
@@ -34,6 +27,37 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `local@domain`: a dot-atom local part and a domain of dot-separated labels.
+fn is_addr_spec(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    is_dot_atom(local, is_atext)
+        && domain.len() <= 253
+        && is_dot_atom(domain, is_label_char)
+        && domain.split('.').all(|label| {
+            label.chars().count() <= 63 && !label.starts_with('-') && !label.ends_with('-')
+        })
+}
+
+/// Non-empty parts between single dots, each made of `allowed` characters.
+fn is_dot_atom(text: &str, allowed: fn(char) -> bool) -> bool {
+    text.split('.')
+        .all(|part| !part.is_empty() && part.chars().all(allowed))
+}
+
+/// RFC 5322 `atext`, and letters and digits beyond ASCII (RFC 6531).
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || "!#$%&'*+-/=?^_`{|}~".contains(c)
+        || (!c.is_ascii() && c.is_alphanumeric())
+}
+
+/// Letters, digits and hyphens, in any script (internationalised domain names).
+fn is_label_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-'
 }
 
 impl fmt::Display for Email {
@@ -67,8 +91,33 @@ mod tests {
             "ada@.x",
             "ada@x..org",
             "ada@x.",
+            "ceo.name<attacker@evil.io>",
+            "Ada <ada@example.com>",
+            "\"ada\"@example.com",
+            "ada(comment)@example.com",
+            "ada@example.com>",
+            "ada@[127.0.0.1]",
+            "ada..king@example.com",
+            ".ada@example.com",
+            "ada@-example.com",
+            "ada@exa_mple.com",
+            "a;b@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn plain_addresses_of_every_usual_shape_are_accepted() {
+        for good in [
+            "ada@example.com",
+            "ada.king+tag@mail.example.co.uk",
+            "o'neil@example.ie",
+            "root@localhost",
+            "user_1@sub-domain.example.org",
+            "jörg@bücher.example",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good:?} was refused");
         }
     }
 

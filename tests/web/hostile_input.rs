@@ -66,4 +66,22 @@ on_both_backends! {
         patched.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(patched.json["fields"]["password"].is_string());
     }
+
+    async fn an_address_with_a_display_name_is_refused_everywhere(app: TestApp) {
+        const DISGUISED: &str = "ceo.name<attacker@evil.io>";
+        let visitor = app.browser();
+        let signed_up = visitor.register("CEO", DISGUISED, PASSWORD).await;
+        assert_eq!(signed_up.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(signed_up.text().await.unwrap().contains("Enter an email address like name@example.com."));
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let changed = ada.submit("/profile", &[("name", "Ada"), ("email", DISGUISED), ("current_password", PASSWORD)]).await;
+        assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, admin) = app.admin_api().await;
+        let created = admin.post("/api/users", json!({"name": "CEO", "email": DISGUISED})).await;
+        created.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(created.json["fields"]["email"].is_string());
+        let id = app.user_id("ada@example.com").await;
+        admin.patch(&format!("/api/users/{id}"), json!({"email": "Ada <ada@evil.io>"})).await.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(app.mails().iter().all(|m| !m.contains("evil.io")), "no mail went to the hidden address");
+    }
 }
