@@ -171,7 +171,9 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
         let purged = state.accounts.purge_expired().await;
         match purged {
             Ok(0) => {}
-            Ok(n) => log::info!("purged {n} expired sessions and tokens"),
+            Ok(n) => {
+                log::info!("purged {n} expired sessions, one-time links and failed-login counts")
+            }
             Err(e) => log::warn!("purging expired sessions failed: {e}"),
         }
     }

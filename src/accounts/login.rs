@@ -44,10 +44,33 @@ impl Purpose {
     }
 }
 
-/// Whose password is checked: an account, or only the label typed (an unknown email).
+/// Whose password is checked: the email as typed, and its account if there is one.
+/// Failures are counted per typed email whether or not an account has it, so that the
+/// answers (a refusal, then a lock) are the same for every email.
 struct Claimant {
     user: Option<User>,
-    label: String,
+    /// The typed email, trimmed and lower-cased: the key failures are counted under.
+    email: String,
+}
+
+impl Claimant {
+    fn new(user: Option<User>, typed: &str) -> Self {
+        let email = typed
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(Email::MAX_LEN)
+            .collect();
+        Self { user, email }
+    }
+
+    /// `entry` about this claimant: on the account, or on the email typed.
+    fn audit(&self, entry: AuditEntry) -> AuditEntry {
+        match &self.user {
+            Some(user) => entry.on(user),
+            None => entry.on_label(&self.email),
+        }
+    }
 }
 
 impl Accounts {
@@ -71,10 +94,7 @@ impl Accounts {
             }
             Err(_) => None,
         };
-        let claimant = Claimant {
-            user,
-            label: command.email.trim().to_string(),
-        };
+        let claimant = Claimant::new(user, &command.email);
         self.check_password(claimant, &command.password, Purpose::Login, ip)
             .await
     }
@@ -91,10 +111,7 @@ impl Accounts {
         if password.expose().is_empty() {
             return Err(AccountError::invalid("password", "Enter your password."));
         }
-        let claimant = Claimant {
-            user: Some(user.clone()),
-            label: user.email.clone(),
-        };
+        let claimant = Claimant::new(Some(user.clone()), &user.email);
         match self
             .check_password(claimant, password, Purpose::Reauthenticate, ip)
             .await
@@ -124,19 +141,17 @@ impl Accounts {
         ip: impl Display,
     ) -> Result<User, AccountError> {
         let (ip, now) = (ip.to_string(), self.now());
-        if let Some(user) = &claimant.user {
-            self.refuse_if_locked(user, purpose, &ip, now).await?;
-        }
+        self.refuse_if_locked(&claimant, purpose, &ip, now).await?;
         let stored = claimant.user.as_ref().map(|u| u.password_hash.clone());
         let verification = self.hasher.verify(password, stored).await?;
-        match claimant.user {
+        match &claimant.user {
             Some(user) if verification.matches && user.active => {
                 let new_hash = match verification.needs_rehash {
                     true => Some(self.hasher.rehash(password).await?),
                     false => None,
                 };
-                let audit = AuditEntry::own(purpose.action(), &user, &ip);
-                let id = user.id;
+                let audit = AuditEntry::own(purpose.action(), user, &ip);
+                let (id, email) = (user.id, claimant.email.clone());
                 self.db
                     .transaction(move |conn| {
                         if let Some(hash) = new_hash {
@@ -145,14 +160,14 @@ impl Accounts {
                         if purpose == Purpose::Login {
                             users::record_login(conn, id, now)?;
                         }
-                        throttles::clear(conn, id)?;
+                        throttles::clear(conn, &email)?;
                         Ok::<_, AccountError>(audit.write(conn, now)?)
                     })
                     .await?;
-                Ok(user)
+                Ok(user.clone())
             }
             user => {
-                let reason = match &user {
+                let reason = match user {
                     None => "unknown email",
                     Some(u) if !u.active && verification.matches => "account disabled",
                     Some(_) => "wrong password",
@@ -160,12 +175,8 @@ impl Accounts {
                 let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
                     .from(&ip)
                     .detail(reason);
-                let label = claimant.label;
                 self.db
-                    .transaction(move |conn| match user {
-                        Some(user) => count_failure(conn, &user, audit, &ip, now),
-                        None => Ok(audit.on_label(&label).write(conn, now)?),
-                    })
+                    .transaction(move |conn| count_failure(conn, &claimant, audit, &ip, now))
                     .await?;
                 Err(AccountError::LoginRefused)
             }
@@ -174,15 +185,15 @@ impl Accounts {
 
     async fn refuse_if_locked(
         &self,
-        user: &User,
+        claimant: &Claimant,
         purpose: Purpose,
         ip: &str,
         now: i64,
     ) -> Result<(), AccountError> {
-        let id = user.id;
+        let email = claimant.email.clone();
         let throttle = self
             .db
-            .run(move |conn| Ok::<_, AccountError>(throttles::find(conn, id)?))
+            .run(move |conn| Ok::<_, AccountError>(throttles::find(conn, &email)?))
             .await?;
         let Some(until) = throttle
             .and_then(|t| t.locked_until)
@@ -190,8 +201,8 @@ impl Accounts {
         else {
             return Ok(());
         };
-        let audit = AuditEntry::new(purpose.action(), Outcome::Failure)
-            .on(user)
+        let audit = claimant
+            .audit(AuditEntry::new(purpose.action(), Outcome::Failure))
             .from(ip)
             .detail("account locked");
         self.db
@@ -203,22 +214,22 @@ impl Accounts {
     }
 }
 
-/// Inside a transaction: counts a wrong password for an existing account; the fifth
-/// within the window locks it.
+/// Inside a transaction: counts a wrong password for the typed email; the fifth within
+/// the window locks it.
 fn count_failure(
     conn: &mut DbConnection,
-    user: &User,
+    claimant: &Claimant,
     audit: AuditEntry,
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
-    let throttle = throttles::count_failure(conn, user.id, now, FAILURE_WINDOW)?;
-    audit.on(user).write(conn, now)?;
+    let throttle = throttles::count_failure(conn, &claimant.email, now, FAILURE_WINDOW)?;
+    claimant.audit(audit).write(conn, now)?;
     if throttle.failures >= MAX_FAILURES {
         let seconds = lock_duration(throttle.lockouts);
-        throttles::lock(conn, user.id, now + seconds)?;
-        AuditEntry::new(action::ACCOUNT_LOCKED, Outcome::Failure)
-            .on(user)
+        throttles::lock(conn, &claimant.email, now + seconds)?;
+        claimant
+            .audit(AuditEntry::new(action::ACCOUNT_LOCKED, Outcome::Failure))
             .from(ip)
             .detail(format!(
                 "{} failed logins; locked for {} minutes",

@@ -101,7 +101,7 @@ impl Accounts {
                 links::forget_all(conn, Purpose::PasswordReset, user.id)?;
                 users::set_password_hash(conn, user.id, &hash, now)?;
                 let ended = sessions::delete_for_user(conn, user.id, None)?;
-                throttles::clear(conn, user.id)?;
+                throttles::clear(conn, &user.email)?;
                 AuditEntry::own(action::PASSWORD_RESET, &user, &ip)
                     .detail(format!("sessions ended: {ended}"))
                     .write(conn, now)?;

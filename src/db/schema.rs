@@ -85,8 +85,8 @@ diesel::table! {
 
 diesel::table! {
     /// Failed password logins per account and the lock they lead to.
-    login_throttles (user_id) {
-        user_id -> BigInt,
+    login_throttles (email) {
+        email -> Text,
         failures -> BigInt,
         window_started_at -> BigInt,
         locked_until -> Nullable<BigInt>,

@@ -143,4 +143,31 @@ on_both_backends! {
         let ips: Vec<Option<String>> = app.query(|c| a::table.filter(a::action.eq("login")).select(a::ip).load(c)).await;
         assert_eq!(ips, [Some("1.1.1.1".to_string()), Some("1.1.1.1".to_string())], "the audit keeps the address the proxy saw");
     }
+
+    async fn the_lock_answers_the_same_for_an_email_without_an_account(app: TestApp) {
+        app.signed_up_browser("Ada", "ada@example.com").await;
+        // What a prober sees of six wrong guesses: status, Retry-After, and the page with
+        // the typed email taken out.
+        async fn probe(app: &TestApp, email: &str) -> Vec<(StatusCode, Option<u64>, String)> {
+            let mut seen = Vec::new();
+            for _ in 0..6 {
+                let response = app.browser().login(email, "not the password").await;
+                // Seconds left of a 15-minute lock, as the minute it is in (the two locks
+                // started a moment apart).
+                let wait = response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap().div_ceil(60));
+                let status = response.status();
+                let page = response.text().await.unwrap().replace(email, "EMAIL");
+                let page = regex::Regex::new(r#"content="[0-9a-f]{64}"|value="[0-9a-f]{64}""#).unwrap().replace_all(&page, "TOKEN").to_string();
+                seen.push((status, wait, page));
+            }
+            seen
+        }
+        let real = probe(&app, "ada@example.com").await;
+        let made_up = probe(&app, "nobody@example.com").await;
+        assert_eq!(real.iter().map(|s| s.0).collect::<Vec<_>>(), [[StatusCode::UNAUTHORIZED; 5].as_slice(), &[StatusCode::TOO_MANY_REQUESTS]].concat());
+        assert_eq!(real, made_up, "the lock tells nobody which emails exist");
+        assert_eq!(app.browser().login("NOBODY@example.com ", "not the password").await.status(), StatusCode::TOO_MANY_REQUESTS, "counted per normalised email");
+        let rows = app.audit_rows().await;
+        assert!(rows.iter().any(|r| r.0 == "account_locked" && r.2.as_deref() == Some("nobody@example.com")), "the lock of an unknown email is audited too");
+    }
 }

@@ -8,10 +8,10 @@ use crate::accounts::{AccountError, User, email_verification};
 use crate::db::{DbConnection, throttles, users};
 
 impl AdminPowers {
-    /// Lifts a login lock and forgets the account's failed logins.
+    /// Lifts a login lock and forgets the failed logins counted against the account's email.
     pub async fn unlock(&self, id: i64, ip: impl Display) -> Result<User, AccountError> {
         self.small_change(id, ip, action::ADMIN_UNLOCK, |conn, user, _| {
-            throttles::clear(conn, user.id)?;
+            throttles::clear(conn, &user.email)?;
             Ok(true)
         })
         .await

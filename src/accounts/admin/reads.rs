@@ -37,7 +37,7 @@ impl AdminPowers {
             .db
             .run(move |conn| {
                 let user = users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)?;
-                let locked_until = throttles::find(conn, id)?
+                let locked_until = throttles::find(conn, &user.email)?
                     .and_then(|t| t.locked_until)
                     .filter(|until| *until > now);
                 Ok(UserActivity {
