@@ -157,6 +157,26 @@ impl Accounts {
             .await
     }
 
+    /// Deletes every token of the owner (one audit row); returns how many there were.
+    pub async fn revoke_all_api_tokens(
+        &self,
+        owner: &User,
+        ip: impl Display,
+    ) -> Result<usize, AccountError> {
+        let (owner, ip, now) = (owner.clone(), ip.to_string(), self.now());
+        self.db
+            .transaction(move |conn| {
+                let revoked = queries::delete_all_for_user(conn, owner.id)?;
+                if revoked > 0 {
+                    AuditEntry::own(action::API_TOKEN_REVOKE, &owner, ip)
+                        .detail(format!("all {revoked} tokens"))
+                        .write(conn, now)?;
+                }
+                Ok(revoked)
+            })
+            .await
+    }
+
     /// The token presented and its owner as they are now, if the token exists and has not
     /// expired (the caller checks that the owner is active). Records the use.
     pub async fn authenticate_api_token(

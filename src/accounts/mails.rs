@@ -39,6 +39,23 @@ pub(super) fn password_changed(user: &User) -> Mail {
     }
 }
 
+/// To the owner after a password reset: every session and API token ended with it.
+pub(super) fn password_reset_done(user: &User, tokens_revoked: usize) -> Mail {
+    let tokens = match tokens_revoked {
+        0 => String::new(),
+        1 => " Your API token was revoked too.".into(),
+        n => format!(" Your {n} API tokens were revoked too."),
+    };
+    Mail {
+        to: user.email.clone(),
+        subject: "Your Gatehouse password was changed".into(),
+        body: format!(
+            "The password of your Gatehouse account was just reset through a mailed link, and every session was logged out.{tokens}\n\n\
+             If this was not you, reset your password at once and tell your administrator.\n"
+        ),
+    }
+}
+
 /// To the old address after an email change.
 pub(super) fn email_changed(before: &User, after: &User) -> Mail {
     Mail {

@@ -1,7 +1,8 @@
 //! Password reset by mail: a single-use link, valid one hour. Asking for one answers the
 //! same whether or not the account exists; using it sets a new password, ends every
-//! session and every other open reset link of the account, and lifts a login lock. A
-//! password or email change ends open reset links too (`end_reset_links`).
+//! session, every API token and every other open reset link of the account (a reset is
+//! how people take an account back), and lifts a login lock. A password or email change
+//! ends open reset links too (`end_reset_links`).
 
 use std::fmt::Display;
 
@@ -11,7 +12,7 @@ use super::audit::{AuditEntry, Outcome, action};
 use super::links::{self, NewLink, Purpose};
 use super::profile::check_new_password;
 use super::{AccountError, Accounts, FieldErrors, User, mails};
-use crate::db::{DbConnection, sessions, throttles, users};
+use crate::db::{DbConnection, api_tokens, sessions, throttles, users};
 use crate::domain::{Email, SecretString};
 
 pub const LINK_LIFETIME: i64 = 3600;
@@ -101,14 +102,17 @@ impl Accounts {
                 links::forget_all(conn, Purpose::PasswordReset, user.id)?;
                 users::set_password_hash(conn, user.id, &hash, now)?;
                 let ended = sessions::delete_for_user(conn, user.id, None)?;
+                let revoked = api_tokens::delete_all_for_user(conn, user.id)?;
                 throttles::clear(conn, &user.email)?;
                 AuditEntry::own(action::PASSWORD_RESET, &user, &ip)
-                    .detail(format!("sessions ended: {ended}"))
+                    .detail(format!(
+                        "sessions ended: {ended}; API tokens revoked: {revoked}"
+                    ))
                     .write(conn, now)?;
-                Ok::<_, AccountError>(user)
+                Ok::<_, AccountError>((user, revoked))
             })
             .await?;
-        self.mail(mails::password_changed(&user));
-        Ok(user)
+        self.mail(mails::password_reset_done(&user.0, user.1));
+        Ok(user.0)
     }
 }

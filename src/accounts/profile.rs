@@ -8,7 +8,7 @@ use super::{
     AccountError, Accounts, FieldErrors, User, email_verification, mails, password_reset,
     typed_twice,
 };
-use crate::db::{sessions, users};
+use crate::db::{api_tokens, sessions, users};
 use crate::domain::{NewPassword, SecretString};
 
 /// New name and email; a new email needs the current password.
@@ -17,6 +17,13 @@ pub struct ProfileChange {
     pub name: String,
     pub email: String,
     pub current_password: SecretString,
+}
+
+/// What a password change left as it was.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChanged {
+    /// The user's API tokens, which still work.
+    pub api_tokens: i64,
 }
 
 /// A new password, typed twice, and the current one.
@@ -104,13 +111,15 @@ impl Accounts {
 
     /// Sets a new password and ends every other session of this user (all but
     /// `this_session`, a public session id), in one transaction; then tells the owner.
+    /// API tokens keep working (the owner is logged in and chose this): the answer says
+    /// how many there are, so the page can offer to revoke them.
     pub async fn change_password(
         &self,
         user: &User,
         change: PasswordChange,
         this_session: Option<String>,
         ip: impl Display,
-    ) -> Result<(), AccountError> {
+    ) -> Result<PasswordChanged, AccountError> {
         let mut errors = FieldErrors::default();
         self.check_current_password(user, &change.current_password, &mut errors)
             .await?;
@@ -126,7 +135,8 @@ impl Accounts {
             self.now(),
             user.id,
         );
-        self.db
+        let api_tokens = self
+            .db
             .transaction(move |conn| {
                 users::set_password_hash(conn, id, &hash, now)?;
                 password_reset::end_reset_links(conn, id)?;
@@ -134,11 +144,11 @@ impl Accounts {
                 audit
                     .detail(format!("other sessions ended: {ended}"))
                     .write(conn, now)?;
-                Ok::<_, AccountError>(())
+                Ok::<_, AccountError>(api_tokens::count_for_user(conn, id)?)
             })
             .await?;
         self.mail(mails::password_changed(user));
-        Ok(())
+        Ok(PasswordChanged { api_tokens })
     }
 }
 

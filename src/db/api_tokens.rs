@@ -80,3 +80,16 @@ pub fn delete_for_user(
     }
     Ok(token)
 }
+
+/// Deletes every token of `user_id`; returns how many there were.
+pub fn delete_all_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id))).execute(conn)
+}
+
+/// How many tokens `user_id` has.
+pub fn count_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}

@@ -43,4 +43,26 @@ on_both_backends! {
         assert!(!html.contains(PASSWORD) && !html.contains("12345678"), "passwords are never sent back");
         assert_eq!(app.browser().login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     }
+
+    async fn a_password_change_keeps_api_tokens_and_offers_to_revoke_them(app: TestApp) {
+        let (ada, script) = app.user_api("Ada", "ada@example.com").await;
+        let new = "a fresh passphrase for ada";
+        let changed = ada.submit("/password", &[("current_password", PASSWORD), ("new_password", new), ("new_password_confirm", new)]).await;
+        assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&changed), "/profile/tokens", "sent on to the tokens");
+        let (_, page) = ada.get_text("/profile/tokens").await;
+        assert!(page.contains("Your API tokens still work") && page.contains("Revoke all tokens"), "{page}");
+        assert_eq!(script.get("/api/me").await.status, StatusCode::OK, "the token still works");
+        let revoked = ada.submit("/profile/tokens/revoke-all", &[]).await;
+        assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+        assert!(ada.get_text("/profile/tokens").await.1.contains("Revoked your token."));
+        script.get("/api/me").await.assert_error(StatusCode::UNAUTHORIZED);
+    }
+
+    async fn without_api_tokens_a_password_change_ends_on_the_profile(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let new = "a fresh passphrase for ada";
+        let changed = ada.submit("/password", &[("current_password", PASSWORD), ("new_password", new), ("new_password_confirm", new)]).await;
+        assert_eq!(location(&changed), "/profile");
+    }
 }

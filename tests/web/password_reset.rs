@@ -165,4 +165,17 @@ on_both_backends! {
         assert_eq!(stranger.get(&reset).await.status(), StatusCode::GONE, "the reset link mailed to the old address");
         assert_eq!(stranger.get(&old_verification).await.status(), StatusCode::GONE, "the verification link of the old address");
     }
+
+    async fn a_reset_revokes_every_api_token_and_the_mail_says_so(app: TestApp) {
+        let (_, script) = app.user_api("Ada", "ada@example.com").await;
+        assert_eq!(script.get("/api/me").await.status, StatusCode::OK);
+        ask_for_a_link(&app, "ada@example.com").await;
+        let link = link_in(&app.wait_for_mail("ada@example.com", "Reset your").await);
+        let done = app.browser().submit(&link, &[("new_password", NEW_PASSWORD), ("new_password_confirm", NEW_PASSWORD)]).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        script.get("/api/me").await.assert_error(StatusCode::UNAUTHORIZED);
+        app.wait_for_mail("ada@example.com", "Your API token was revoked too.").await;
+        let reset = app.audit_rows().await.into_iter().find(|r| r.0 == "password_reset").unwrap();
+        assert!(reset.3.unwrap().ends_with("API tokens revoked: 1"));
+    }
 }

@@ -63,5 +63,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(verify_email::resend)
         .service(tokens::list)
         .service(tokens::create)
+        .service(tokens::revoke_all)
         .service(tokens::revoke);
 }

@@ -1,4 +1,5 @@
-//! `GET,POST /password`.
+//! `GET,POST /password`. A user with API tokens is sent on to them afterwards: a password
+//! change keeps them working, and that page offers to revoke them.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -64,10 +65,18 @@ pub async fn submit(
         .change_password(&me.user, change, this_session, ip)
         .await
     {
-        Ok(()) => {
-            me.session
-                .set_flash("Your password was changed. Every other session was logged out.")?;
-            Ok(see_other("/profile"))
+        Ok(changed) => {
+            // The current password was just typed: that counts as confirming it.
+            me.session.reauthenticated(state.now())?;
+            let done = "Your password was changed. Every other session was logged out.";
+            if changed.api_tokens == 0 {
+                me.session.set_flash(done)?;
+                return Ok(see_other("/profile"));
+            }
+            me.session.set_flash(&format!(
+                "{done} Your API tokens still work: revoke any that may be in the wrong hands."
+            ))?;
+            Ok(see_other("/profile/tokens"))
         }
         Err(error) => FormRefusal::show(error, |refusal| PasswordPage {
             page: page.context(Some(&me.user)),

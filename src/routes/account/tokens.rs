@@ -1,7 +1,7 @@
-//! `GET,POST /profile/tokens`, `POST /profile/tokens/{id}/revoke`: the user's personal
-//! API tokens. A new token is shown once, on the page after it was made; making or revoking
-//! one needs the password typed within ten minutes (`auth::reauth`). The rules are in
-//! `accounts::api_tokens`.
+//! `GET,POST /profile/tokens`, `POST /profile/tokens/{id}/revoke`,
+//! `POST /profile/tokens/revoke-all`: the user's personal API tokens. A new token is shown
+//! once, on the page after it was made; making or revoking tokens needs the password typed
+//! within ten minutes (`auth::reauth`). The rules are in `accounts::api_tokens`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -137,5 +137,20 @@ pub async fn revoke(
         .await?;
     me.session
         .set_flash(&format!("Revoked the token “{}”.", token.name))?;
+    Ok(see_other("/profile/tokens"))
+}
+
+#[post("/profile/tokens/revoke-all")]
+pub async fn revoke_all(
+    state: web::Data<AppState>,
+    RecentlyAuthenticated(me): RecentlyAuthenticated,
+    ip: ClientIp,
+) -> Result<HttpResponse, AppError> {
+    let revoked = state.accounts.revoke_all_api_tokens(&me.user, ip).await?;
+    me.session.set_flash(&match revoked {
+        0 => "You had no tokens.".to_string(),
+        1 => "Revoked your token.".to_string(),
+        n => format!("Revoked all {n} of your tokens."),
+    })?;
     Ok(see_other("/profile/tokens"))
 }
