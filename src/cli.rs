@@ -126,6 +126,22 @@ struct ConfigArgs {
         global = true
     )]
     ip_rate_limit: String,
+    /// The per-IP limit counts IPv6 clients per network of this many bits (1-128)
+    #[arg(
+        long,
+        env = "GATEHOUSE_IPV6_PREFIX",
+        default_value = "64",
+        global = true
+    )]
+    ipv6_prefix: String,
+    /// Seconds a request body may take to arrive before the answer is 408 (1-300)
+    #[arg(
+        long,
+        env = "GATEHOUSE_BODY_TIMEOUT",
+        default_value = "15",
+        global = true
+    )]
+    body_timeout: String,
 }
 
 impl ConfigArgs {
@@ -141,6 +157,8 @@ impl ConfigArgs {
             base_url: self.base_url,
             trusted_proxies: self.trusted_proxies,
             ip_rate_limit: self.ip_rate_limit,
+            ipv6_prefix: self.ipv6_prefix,
+            body_timeout: self.body_timeout,
         }
     }
 }

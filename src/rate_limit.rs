@@ -23,7 +23,42 @@ pub struct KeyedRateLimiter<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
 }
 
-pub type IpRateLimiter = KeyedRateLimiter<IpAddr>;
+/// The per-IP limit. An IPv6 client usually holds a whole network (a /64 at least), so
+/// IPv6 addresses count per network of `ipv6_prefix` bits; IPv4 addresses one by one.
+pub struct IpRateLimiter {
+    limiter: KeyedRateLimiter<IpAddr>,
+    ipv6_prefix: u8,
+}
+
+impl IpRateLimiter {
+    pub fn new(limit: RateLimit, ipv6_prefix: u8) -> Self {
+        Self {
+            limiter: KeyedRateLimiter::new(limit),
+            ipv6_prefix,
+        }
+    }
+
+    /// `Err(seconds to wait)` when this client's address (or IPv6 network) is over its limit.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        self.limiter.check(network_of(ip, self.ipv6_prefix))
+    }
+
+    pub fn forget_idle(&self) {
+        self.limiter.forget_idle();
+    }
+}
+
+/// The key an address counts under: itself (IPv4), or its network of `prefix` bits (IPv6).
+fn network_of(ip: IpAddr, ipv6_prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let bits = u32::from(ipv6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    }
+}
 
 impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
     /// `requests` per `per_seconds`, as a burst that refills evenly.
@@ -50,5 +85,47 @@ impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_network_and_ipv4_ones_each() {
+        assert_eq!(
+            network_of(ip("2001:db8:1:2:aaaa::1"), 64),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(
+            network_of(ip("2001:db8:1:2:aaaa::1"), 48),
+            ip("2001:db8:1::")
+        );
+        assert_eq!(network_of(ip("2001:db8::1"), 128), ip("2001:db8::1"));
+        assert_eq!(network_of(ip("2001:db8::1"), 0), ip("::"));
+        assert_eq!(network_of(ip("203.0.113.7"), 64), ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn one_ipv6_network_shares_one_allowance() {
+        let limiter = IpRateLimiter::new(
+            RateLimit {
+                requests: 2,
+                per_seconds: 60,
+            },
+            64,
+        );
+        assert!(limiter.check(ip("2001:db8::1")).is_ok());
+        assert!(limiter.check(ip("2001:db8::2")).is_ok());
+        assert!(limiter.check(ip("2001:db8::ffff:3")).is_err());
+        assert!(
+            limiter.check(ip("2001:db8:0:1::1")).is_ok(),
+            "the next /64 has its own"
+        );
     }
 }

@@ -82,7 +82,7 @@ impl Application {
             metrics: Metrics::new()?,
             ip_limiter: settings
                 .ip_rate_limit
-                .map(|limit| Arc::new(IpRateLimiter::new(limit))),
+                .map(|limit| Arc::new(IpRateLimiter::new(limit, settings.ipv6_prefix))),
             api_token_limiter: Arc::new(KeyedRateLimiter::new(API_TOKEN_LIMIT)),
             settings: Arc::new(settings),
         });

@@ -7,6 +7,7 @@ mod secret_key;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use ipnet::IpNet;
 
@@ -26,6 +27,8 @@ pub struct RawConfig {
     pub base_url: Option<String>,
     pub trusted_proxies: Option<String>,
     pub ip_rate_limit: String,
+    pub ipv6_prefix: String,
+    pub body_timeout: String,
 }
 
 /// A configuration value that cannot be used; printed as one line, exit code 2.
@@ -71,6 +74,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `None` when `off`.
     pub ip_rate_limit: Option<RateLimit>,
+    /// IPv6 clients count per network of this many bits in the per-IP limit.
+    pub ipv6_prefix: u8,
+    /// How long a request body may take to arrive before the answer is 408.
+    pub body_timeout: Duration,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
 }
@@ -104,12 +111,18 @@ impl Settings {
             addr,
             secret_key,
             cookie_secure,
-            bcrypt_cost: parse_bcrypt_cost(&raw.bcrypt_cost)?,
+            bcrypt_cost: parse_number("GATEHOUSE_BCRYPT_COST", &raw.bcrypt_cost, 4..=31)?,
             pool_size: parse_pool_size(raw.pool_size.as_deref())?,
             mail: parse_mail(&raw.mail)?,
             base_url: parse_base_url(raw.base_url.as_deref(), addr)?,
             trusted_proxies: parse_trusted_proxies(raw.trusted_proxies.as_deref())?,
             ip_rate_limit: parse_rate_limit(&raw.ip_rate_limit)?,
+            ipv6_prefix: parse_number("GATEHOUSE_IPV6_PREFIX", &raw.ipv6_prefix, 1..=128)?,
+            body_timeout: Duration::from_secs(parse_number(
+                "GATEHOUSE_BODY_TIMEOUT",
+                &raw.body_timeout,
+                1..=300,
+            )?),
             workers: None,
         })
     }
@@ -123,12 +136,24 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-fn parse_bcrypt_cost(value: &str) -> Result<u32, ConfigError> {
-    match value.trim().parse::<u32>() {
-        Ok(cost) if (4..=31).contains(&cost) => Ok(cost),
+/// A whole number within `range`, or an error naming `variable`.
+fn parse_number<T>(
+    variable: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display,
+{
+    match value.trim().parse::<T>() {
+        Ok(number) if range.contains(&number) => Ok(number),
         _ => Err(invalid(
-            "GATEHOUSE_BCRYPT_COST",
-            format!("{value:?} is not a whole number from 4 to 31"),
+            variable,
+            format!(
+                "{value:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }
@@ -246,6 +271,8 @@ mod tests {
             bcrypt_cost: "12".into(),
             mail: "file:data/outbox".into(),
             ip_rate_limit: "30/min".into(),
+            ipv6_prefix: "64".into(),
+            body_timeout: "15".into(),
             ..RawConfig::default()
         }
     }
@@ -358,6 +385,20 @@ mod tests {
                     ..defaults()
                 },
                 "GATEHOUSE_IP_RATE_LIMIT",
+            ),
+            (
+                RawConfig {
+                    ipv6_prefix: "129".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_IPV6_PREFIX",
+            ),
+            (
+                RawConfig {
+                    body_timeout: "0".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_BODY_TIMEOUT",
             ),
         ];
         for (raw, variable) in cases {

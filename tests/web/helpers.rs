@@ -206,6 +206,8 @@ impl TestApp {
             base_url: "http://127.0.0.1".into(),
             trusted_proxies: Vec::new(),
             ip_rate_limit: None,
+            ipv6_prefix: 64,
+            body_timeout: std::time::Duration::from_secs(15),
             workers: Some(2),
         };
         let mut settings = settings;

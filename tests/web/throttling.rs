@@ -170,4 +170,21 @@ on_both_backends! {
         let rows = app.audit_rows().await;
         assert!(rows.iter().any(|r| r.0 == "account_locked" && r.2.as_deref() == Some("nobody@example.com")), "the lock of an unknown email is audited too");
     }
+
+    async fn ipv6_clients_share_one_allowance_per_64_bit_network(app: TestApp) {
+        let behind_proxy = app
+            .with_settings(|s| {
+                s.ip_rate_limit = Some(RateLimit { requests: 2, per_seconds: 60 });
+                s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+            })
+            .await;
+        let from = |ip: &str| Browser::forwarded_for(&behind_proxy.address, ip);
+        for ip in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
+            assert_eq!(from(ip).login("nobody@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED, "{ip}");
+        }
+        let same_network = from("2001:db8:1:2:ffff::3").login("nobody@example.com", "whatever it is").await;
+        assert_eq!(same_network.status(), StatusCode::TOO_MANY_REQUESTS, "a new address in the same /64 is no new allowance");
+        let next_network = from("2001:db8:1:3::1").login("nobody@example.com", "whatever it is").await;
+        assert_eq!(next_network.status(), StatusCode::UNAUTHORIZED, "the next /64 has its own");
+    }
 }
