@@ -27,7 +27,9 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rate_limit::{API_TOKEN_LIMIT, IpRateLimiter, KeyedRateLimiter};
 use crate::state::{AppState, CookieSettings};
-use crate::web::{FORM_LIMIT_BYTES, error_pages, ip_limit, request_context, security_headers};
+use crate::web::{
+    FORM_LIMIT_BYTES, body, error_pages, ip_limit, request_context, security_headers,
+};
 
 /// How often expired sessions and tokens are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(300);
@@ -121,11 +123,13 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
+            .app_data(web::PayloadConfig::default().limit(FORM_LIMIT_BYTES))
             .wrap(from_fn(csrf::protect))
             .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
             .wrap(from_fn(session_cookie::note_session))
             .wrap(session_middleware(store.clone(), &cookies))
             .wrap(from_fn(session_cookie::lengthen_remembered))
+            .wrap(from_fn(body::read_in_time))
             .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
             .wrap(security_headers::middleware(cookies.secure))

@@ -138,6 +138,7 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {
             AppError::Internal(error) => Self::Internal(error),
+            error @ AppError::RequestTimeout => Self::BadRequest(error.to_string()),
             AppError::Busy => Self::Busy,
             AppError::PayloadTooLarge => Self::PayloadTooLarge,
             AppError::BadRequest(message) | AppError::Invalid(message) => Self::BadRequest(message),

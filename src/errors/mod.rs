@@ -42,6 +42,9 @@ pub enum AppError {
     CsrfRejected,
     #[error("The request is too large")]
     PayloadTooLarge,
+    /// The request's body did not arrive in time.
+    #[error("The request took too long to arrive")]
+    RequestTimeout,
     #[error("The server is busy; try again in a moment")]
     Busy,
     /// Too many requests from one address (the per-IP limit).
@@ -181,6 +184,7 @@ impl ResponseError for AppError {
                 StatusCode::SEE_OTHER
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } | Self::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

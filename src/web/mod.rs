@@ -1,8 +1,9 @@
 //! HTTP plumbing shared by all routes: per-request context and the access log, the client
-//! IP, the per-IP limit, error pages, security headers, static assets, page rendering and
-//! form refusals. No account rules here, and nothing of sessions or login (`auth`).
+//! IP, the per-IP limit, reading bodies in time, error pages, security headers, static
+//! assets, page rendering and form refusals. No account rules here, and nothing of sessions or login (`auth`).
 
 pub mod assets;
+pub mod body;
 pub mod client_ip;
 pub mod error_pages;
 pub mod forms;

@@ -84,4 +84,20 @@ on_both_backends! {
         admin.patch(&format!("/api/users/{id}"), json!({"email": "Ada <ada@evil.io>"})).await.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(app.mails().iter().all(|m| !m.contains("evil.io")), "no mail went to the hidden address");
     }
+
+    async fn a_body_that_never_arrives_is_answered_408_and_its_connection_closed(app: TestApp) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let impatient = app.with_settings(|s| s.body_timeout = std::time::Duration::from_secs(1)).await;
+        let mut connection = tokio::net::TcpStream::connect(impatient.address.trim_start_matches("http://")).await.unwrap();
+        let promise = "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nabc";
+        connection.write_all(promise.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(std::time::Duration::from_secs(20), connection.read_to_end(&mut answer))
+            .await
+            .expect("the server answers and closes the connection")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("The request took too long to arrive"), "{answer}");
+    }
 }
