@@ -28,7 +28,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::{API_TOKEN_LIMIT, IpRateLimiter, KeyedRateLimiter};
 use crate::state::{AppState, CookieSettings};
 use crate::web::{
-    FORM_LIMIT_BYTES, body, error_pages, ip_limit, request_context, security_headers,
+    FORM_LIMIT_BYTES, body, error_pages, head, ip_limit, request_context, security_headers,
 };
 
 /// How often expired sessions and tokens are deleted.
@@ -133,6 +133,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
             .wrap(security_headers::middleware(cookies.secure))
+            .wrap(from_fn(head::as_get))
             .wrap(from_fn(request_context::middleware))
             .configure(crate::routes::configure)
             .default_service(web::to(|| async {

@@ -7,6 +7,7 @@ pub mod body;
 pub mod client_ip;
 pub mod error_pages;
 pub mod forms;
+pub mod head;
 pub mod ip_limit;
 pub mod page;
 pub mod request_context;

@@ -1,4 +1,6 @@
-//! Headers sent with every response, pages, errors and static files alike.
+//! Headers sent with every response, pages, errors, `/api` and static files alike. Each is
+//! added only where the response has none of its own (the stylesheet keeps its year-long
+//! cache).
 
 use actix_web::middleware::DefaultHeaders;
 
@@ -12,6 +14,8 @@ pub fn middleware(cookies_secure: bool) -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        // Account data is never kept by a browser or a shared cache.
+        .add(("Cache-Control", "no-store"))
         .add((
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=()",

@@ -141,4 +141,31 @@ on_both_backends! {
         }
         assert!(!login.headers()["location"].to_str().unwrap().contains("session"), "no session id in any URL");
     }
+
+    async fn head_is_answered_wherever_get_is(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let anonymous = app.browser();
+        for (browser, path) in [(&anonymous, "/"), (&anonymous, "/healthz"), (&anonymous, "/login"), (&anonymous, "/profile"), (&ada, "/profile"), (&ada, "/sessions"), (&anonymous, "/no/such/page")] {
+            let get = browser.get(path).await;
+            let head = browser.client.head(browser.url(path)).send().await.unwrap();
+            assert_eq!(head.status(), get.status(), "HEAD {path}");
+            assert_eq!(head.headers().get("content-type"), get.headers().get("content-type"), "HEAD {path}");
+            assert_eq!(head.headers().get("location"), get.headers().get("location"), "HEAD {path}");
+            assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} has no body");
+        }
+        let (_, script) = app.user_api("Grace", "grace@example.com").await;
+        let head = script.request(reqwest::Method::HEAD, "/api/me").send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+    }
+
+    async fn api_answers_are_never_cached_and_logout_clears_the_browser(app: TestApp) {
+        let (ada, script) = app.user_api("Ada", "ada@example.com").await;
+        let anonymous = ApiClient::new(&app.address, None);
+        for answer in [script.get("/api/me").await, anonymous.get("/api/me").await, script.get("/api/nothing").await, anonymous.get("/api/openapi.json").await] {
+            assert_eq!(answer.header("cache-control"), Some("no-store"), "{}", answer.text);
+        }
+        let logout = ada.logout().await;
+        assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+        assert_eq!(logout.headers()["clear-site-data"], r#""cache", "cookies""#);
+    }
 }

@@ -1,6 +1,7 @@
 //! `GET,POST /login` and `POST /logout`.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -125,5 +126,11 @@ pub async fn logout(
         state.accounts.record_logout(&user, ip).await?;
     }
     visitor.session.log_out();
-    Ok(see_other("/login"))
+    let mut response = see_other("/login");
+    // The browser forgets what it kept of the session: its cookies and cached pages.
+    response.headers_mut().insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\", \"cookies\""),
+    );
+    Ok(response)
 }
