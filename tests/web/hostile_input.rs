@@ -10,11 +10,14 @@ use crate::on_both_backends;
 
 const NUL: &str = "a\u{0}b";
 
+/// A form post: the path, its fields, and the answer expected.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
+
 on_both_backends! {
     async fn a_nul_byte_in_any_form_field_or_query_is_refused_with_400_or_422(app: TestApp) {
         let visitor = app.browser();
         let email_with_nul = "a\u{0}b@x.io";
-        let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+        let cases: Vec<Case> = vec![
             ("/login", vec![("email", email_with_nul), ("password", PASSWORD)], StatusCode::UNPROCESSABLE_ENTITY),
             ("/login", vec![("email", "ada@example.com"), ("password", NUL)], StatusCode::UNAUTHORIZED),
             ("/register", vec![("name", NUL), ("email", "al@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)], StatusCode::UNPROCESSABLE_ENTITY),
@@ -29,7 +32,7 @@ on_both_backends! {
         assert_eq!(app.count_users().await, 0);
 
         let ada = app.signed_up_browser("Ada", "ada@example.com").await;
-        let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+        let cases: Vec<Case> = vec![
             ("/profile", vec![("name", NUL), ("email", "ada@example.com")], StatusCode::UNPROCESSABLE_ENTITY),
             ("/profile", vec![("name", "Ada"), ("email", email_with_nul), ("current_password", PASSWORD)], StatusCode::UNPROCESSABLE_ENTITY),
             ("/password", vec![("current_password", PASSWORD), ("new_password", "a new\u{0}passphrase"), ("new_password_confirm", "a new\u{0}passphrase")], StatusCode::UNPROCESSABLE_ENTITY),

@@ -149,6 +149,7 @@ on_both_backends! {
         // What a prober sees of six wrong guesses: status, Retry-After, and the page with
         // the typed email taken out.
         async fn probe(app: &TestApp, email: &str) -> Vec<(StatusCode, Option<u64>, String)> {
+            let tokens = regex::Regex::new(r#"content="[0-9a-f]{64}"|value="[0-9a-f]{64}""#).unwrap();
             let mut seen = Vec::new();
             for _ in 0..6 {
                 let response = app.browser().login(email, "not the password").await;
@@ -157,7 +158,7 @@ on_both_backends! {
                 let wait = response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap().div_ceil(60));
                 let status = response.status();
                 let page = response.text().await.unwrap().replace(email, "EMAIL");
-                let page = regex::Regex::new(r#"content="[0-9a-f]{64}"|value="[0-9a-f]{64}""#).unwrap().replace_all(&page, "TOKEN").to_string();
+                let page = tokens.replace_all(&page, "TOKEN").to_string();
                 seen.push((status, wait, page));
             }
             seen
