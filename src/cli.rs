@@ -12,7 +12,7 @@ use crate::accounts::registration::SignUp;
 use crate::accounts::{AccountError, Accounts, PasswordHasher};
 use crate::clock::Clock;
 use crate::config::{RawConfig, Settings};
-use crate::db::{Db, connection, seed};
+use crate::db::{Db, seed};
 use crate::domain::{NewPassword, SecretString};
 use crate::mail::Mailer;
 use crate::startup::Application;
@@ -205,8 +205,7 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let pool = connection::connect_pool(&settings.database_url, 1)?;
-    let applied = connection::run_migrations(&mut *pool.get()?)?;
+    let (_, applied) = Db::open(&settings.database_url, 1)?;
     println!(
         "{} migration(s) applied to {}",
         applied.len(),
@@ -217,8 +216,7 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 
 /// The account service on the configured database (migrated first), for one command.
 fn accounts(settings: &Settings) -> anyhow::Result<Accounts> {
-    let db = Db::new(connection::connect_pool(&settings.database_url, 2)?);
-    connection::run_migrations(&mut *db.pool().get()?)?;
+    let (db, _) = Db::open(&settings.database_url, 2)?;
     Ok(Accounts::new(
         db,
         PasswordHasher::new(settings.bcrypt_cost)?,
@@ -289,9 +287,8 @@ fn seed_users(settings: &Settings, count: i64, password: String) -> anyhow::Resu
             return Ok(ExitCode::from(2));
         }
     };
-    let pool = connection::connect_pool(&settings.database_url, 1)?;
-    let mut conn = pool.get()?;
-    connection::run_migrations(&mut conn)?;
+    let (db, _) = Db::open(&settings.database_url, 1)?;
+    let mut conn = db.pool().get()?;
     let hash = PasswordHasher::new(settings.bcrypt_cost)?.hash_blocking(&password)?;
     let now = Clock::default().now();
     let started = std::time::Instant::now();

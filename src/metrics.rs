@@ -8,7 +8,8 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
-use crate::db::DbPool;
+use crate::db::Db;
+use crate::db::watch::QueryKind;
 
 pub struct Metrics {
     registry: Registry,
@@ -16,6 +17,7 @@ pub struct Metrics {
     latency: HistogramVec,
     logins: IntCounterVec,
     pool: IntGaugeVec,
+    queries: IntCounterVec,
 }
 
 /// How a password login ended, as counted by `gatehouse_logins_total`.
@@ -64,7 +66,15 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(logins.clone()))?;
+        let queries = IntCounterVec::new(
+            Opts::new(
+                "db_queries_total",
+                "Database statements run, by kind (read, write, check, other)",
+            ),
+            &["kind"],
+        )?;
         registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(queries.clone()))?;
         for outcome in [
             LoginOutcome::Success,
             LoginOutcome::Failure,
@@ -78,6 +88,7 @@ impl Metrics {
             latency,
             logins,
             pool,
+            queries,
         })
     }
 
@@ -93,8 +104,13 @@ impl Metrics {
         self.logins.with_label_values(&[outcome.as_str()]).inc();
     }
 
-    /// The text exposition, with the pool's state read now.
-    pub fn render(&self, pool: &DbPool) -> anyhow::Result<String> {
+    /// The text exposition, with the pool's state and query counts read now.
+    pub fn render(&self, db: &Db) -> anyhow::Result<String> {
+        let pool = db.pool();
+        for kind in QueryKind::ALL {
+            let counter = self.queries.with_label_values(&[kind.as_str()]);
+            counter.inc_by(db.query_counts().get(kind).saturating_sub(counter.get()));
+        }
         let state = pool.state();
         let idle = i64::from(state.idle_connections);
         self.pool.with_label_values(&["idle"]).set(idle);

@@ -18,10 +18,10 @@ use actix_web::{App, HttpServer, web};
 use crate::accounts::{Accounts, PasswordHasher};
 use crate::auth::session_state::USER_ID_KEY;
 use crate::auth::session_store::AccountSessionStore;
-use crate::auth::{csrf, session_cookie};
+use crate::auth::{around_session, csrf};
 use crate::clock::Clock;
 use crate::config::{Settings, load_or_create_secret_key};
-use crate::db::{Db, connection};
+use crate::db::Db;
 use crate::errors::AppError;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
@@ -53,11 +53,7 @@ impl Application {
             None => load_or_create_secret_key(Path::new("data/secret.key"))?,
         };
         let key = Key::try_from(secret.as_bytes())?;
-        let db = Db::new(connection::connect_pool(
-            &settings.database_url,
-            settings.pool_size,
-        )?);
-        connection::run_migrations(&mut *db.pool().get()?)?;
+        let (db, _) = Db::open(&settings.database_url, settings.pool_size)?;
         let accounts = Accounts::new(
             db.clone(),
             PasswordHasher::new(settings.bcrypt_cost)?,
@@ -126,9 +122,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .app_data(web::PayloadConfig::default().limit(FORM_LIMIT_BYTES))
             .wrap(from_fn(csrf::protect))
             .wrap(IdentityMiddleware::builder().id_key(USER_ID_KEY).build())
-            .wrap(from_fn(session_cookie::note_session))
+            .wrap(from_fn(around_session::inside))
             .wrap(session_middleware(store.clone(), &cookies))
-            .wrap(from_fn(session_cookie::lengthen_remembered))
+            .wrap(from_fn(around_session::outside))
             .wrap(from_fn(body::read_in_time))
             .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
@@ -160,7 +156,7 @@ fn session_middleware(
         .cookie_same_site(SameSite::Lax)
         .cookie_path("/".to_string())
         .cookie_content_security(CookieContentSecurity::Signed)
-        // A browser-session cookie; `session_cookie` lengthens a remembered one.
+        // A browser-session cookie; `auth::around_session` lengthens a remembered one.
         .session_lifecycle(BrowserSession::default())
         .build()
 }

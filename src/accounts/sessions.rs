@@ -33,6 +33,14 @@ pub mod timeouts {
     }
 }
 
+/// A live session as loaded: its state (opaque JSON), and the account it is logged in as,
+/// as that account is now (disabled or not: the caller decides).
+#[derive(Debug, Clone)]
+pub struct LoadedSession {
+    pub state: String,
+    pub user: Option<User>,
+}
+
 /// A session's state as the cookie side hands it over: the state itself (opaque JSON) and
 /// the parts of it that are kept in columns of their own.
 #[derive(Debug, Clone, Default)]
@@ -47,13 +55,14 @@ pub struct SessionRecord {
 }
 
 impl Accounts {
-    /// The state of the live session with this cookie key. An expired one is deleted and
-    /// `None`; a live one's idle expiry moves on, written at most once a minute.
-    pub async fn load_session(&self, key: &str) -> Result<Option<String>, AccountError> {
+    /// The live session with this cookie key, with the account it is logged in as, read in
+    /// one statement. An expired one is deleted and `None`; a live one's idle expiry moves
+    /// on, written at most once a minute (so most loads write nothing).
+    pub async fn load_session(&self, key: &str) -> Result<Option<LoadedSession>, AccountError> {
         let (key_hash, now) = (crypto::token_hash(key), self.now());
         self.db
             .run(move |conn| {
-                let Some(row) = sessions::find_by_key_hash(conn, &key_hash)? else {
+                let Some((row, user)) = sessions::find_with_user(conn, &key_hash)? else {
                     return Ok(None);
                 };
                 if row.expires_at <= now || row.absolute_expires_at <= now {
@@ -65,7 +74,10 @@ impl Accounts {
                         (now + timeouts::idle(row.remember)).min(row.absolute_expires_at);
                     sessions::touch(conn, row.id, now, expires_at)?;
                 }
-                Ok::<_, AccountError>(Some(row.state))
+                Ok::<_, AccountError>(Some(LoadedSession {
+                    state: row.state,
+                    user,
+                }))
             })
             .await
     }

@@ -1,12 +1,13 @@
-//! Extractors for the logged-in user, loaded from the database on every request so that a
-//! disabled account or a changed role takes effect at once, on every instance.
+//! Extractors for the logged-in user, read from the database on every request (with the
+//! session, in the same statement) so that a disabled account or a changed role takes
+//! effect at once, on every instance.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use super::TypedSession;
+use super::{TypedSession, session_store};
 use crate::accounts::User;
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -69,7 +70,11 @@ pub(crate) async fn load_active_user(
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    match state.accounts.active_user(user_id).await? {
+    let user = match session_store::session_user(user_id) {
+        Some(user) => Some(user).filter(|user| user.active),
+        None => state.accounts.active_user(user_id).await?,
+    };
+    match user {
         Some(user) => {
             req.extensions_mut().insert(LoggedInUserId(user.id));
             Ok(Some(user))

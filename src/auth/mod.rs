@@ -5,11 +5,11 @@
 
 pub mod admin_guard;
 pub mod api_auth;
+pub mod around_session;
 pub mod csrf;
 pub mod current_user;
 pub mod new_session;
 pub mod reauth;
-pub mod session_cookie;
 pub mod session_state;
 pub mod session_store;
 

@@ -118,7 +118,7 @@ impl TypedSession {
     }
 
     pub fn take_flash(&self) -> Option<String> {
-        self.session.remove_as::<String>(FLASH_KEY)?.ok()
+        self.take(FLASH_KEY)
     }
 
     /// Keeps a just-created API token for the next page, which shows it once.
@@ -128,7 +128,14 @@ impl TypedSession {
 
     /// The just-created API token, removed from the session as it is read.
     pub fn take_new_api_token(&self) -> Option<String> {
-        self.session.remove_as::<String>(NEW_API_TOKEN_KEY)?.ok()
+        self.take(NEW_API_TOKEN_KEY)
+    }
+
+    /// Removes and returns a value. Nothing is removed (so the session is not written back)
+    /// when there is none: a page that shows no message changes nothing.
+    fn take(&self, key: &str) -> Option<String> {
+        self.session.get::<String>(key).ok().flatten()?;
+        self.session.remove_as::<String>(key)?.ok()
     }
 
     fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {

@@ -2,6 +2,7 @@
 //! r2d2 pool, per-connection SQLite pragmas and the embedded migrations.
 //! Queries live in the sibling modules, never here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,6 +11,8 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::watch::{self, ConnectionWatch, QueryCounts};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -73,10 +76,16 @@ impl DatabaseUrl {
 }
 
 /// An r2d2 manager that opens exactly the backend the URL names (the derived
-/// `MultiConnection::establish` would try each backend in turn and hide the real error).
+/// `MultiConnection::establish` would try each backend in turn and hide the real error),
+/// and watches every connection it opens (`watch`).
 #[derive(Debug, Clone)]
 pub struct DbConnectionManager {
     url: DatabaseUrl,
+    counts: Arc<QueryCounts>,
+}
+
+fn watch_of(conn: &mut DbConnection) -> Option<&mut ConnectionWatch> {
+    conn.instrumentation().downcast_mut::<ConnectionWatch>()
 }
 
 impl ManageConnection for DbConnectionManager {
@@ -84,6 +93,33 @@ impl ManageConnection for DbConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(ConnectionWatch::new(self.counts.clone()));
+        Ok(conn)
+    }
+
+    /// Lent again without a check when it answered a moment ago (under load, always).
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if watch_of(conn).is_some_and(|watch| watch.answered_recently()) {
+            return Ok(());
+        }
+        conn.batch_execute(watch::CHECK)
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        if watch_of(conn).is_some_and(|watch| watch.is_broken()) {
+            return true;
+        }
+        match conn {
+            DbConnection::Postgres(c) => c.is_broken(),
+            DbConnection::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+impl DbConnectionManager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Postgres)
@@ -102,43 +138,63 @@ impl ManageConnection for DbConnectionManager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        match conn {
-            DbConnection::Postgres(c) => c.is_broken(),
-            DbConnection::Sqlite(c) => c.is_broken(),
-        }
-    }
 }
 
-/// Opens one connection first (so a wrong URL fails fast with its real reason), then the pool.
-pub fn connect_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<DbPool> {
+/// Opens the database: one connection first (so a wrong URL fails fast with its real
+/// reason), the embedded migrations on it, and only then the pool, so that no pooled
+/// connection opens while the schema is half made (SQLite connections opened during a
+/// migration were seen to go on missing its tables). Returns the pool and the migrations
+/// applied now.
+pub fn open(url: &DatabaseUrl, size: u32) -> anyhow::Result<Opened> {
     if let DatabaseUrl::Sqlite(path) = url {
         create_parent_dir(path)?;
     }
-    let manager = DbConnectionManager { url: url.clone() };
-    manager
-        .connect()
+    let counts = Arc::<QueryCounts>::default();
+    let manager = DbConnectionManager {
+        url: url.clone(),
+        counts: counts.clone(),
+    };
+    let mut first = manager
+        .open()
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", url.redacted()))?;
-    let builder = r2d2::Pool::builder().connection_timeout(Duration::from_secs(10));
-    let builder = if url.is_memory() {
-        // An in-memory database lives as long as its one connection does.
-        builder
+    if url.is_memory() {
+        // An in-memory database lives as long as its one connection does: the pool's.
+        drop(first);
+        let pool = r2d2::Pool::builder()
             .max_size(1)
             .min_idle(Some(1))
             .idle_timeout(None)
             .max_lifetime(None)
-    } else {
-        builder.max_size(size).min_idle(Some(1))
-    };
-    builder
+            .build(manager)?;
+        let applied = run_migrations(&mut *pool.get()?)?;
+        return Ok(Opened {
+            pool,
+            counts,
+            applied,
+        });
+    }
+    let applied = run_migrations(&mut first)?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .connection_timeout(Duration::from_secs(10))
+        .max_size(size)
+        .min_idle(Some(1))
         .build(manager)
-        .with_context(|| format!("cannot open the database pool for {}", url.redacted()))
+        .with_context(|| format!("cannot open the database pool for {}", url.redacted()))?;
+    Ok(Opened {
+        pool,
+        counts,
+        applied,
+    })
+}
+
+/// An open, migrated database.
+pub struct Opened {
+    pub pool: DbPool,
+    /// What the pool's connections are asked, by kind.
+    pub counts: Arc<QueryCounts>,
+    /// The migrations applied while opening it.
+    pub applied: Vec<String>,
 }
 
 fn create_parent_dir(path: &str) -> anyhow::Result<()> {
@@ -156,7 +212,7 @@ fn create_parent_dir(path: &str) -> anyhow::Result<()> {
 
 /// Runs the embedded migrations of this connection's backend. On PostgreSQL an advisory lock
 /// keeps several instances starting together from racing each other.
-pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)

@@ -15,8 +15,11 @@ pub mod throttles;
 pub mod tokens;
 pub mod user_list;
 pub mod users;
+pub mod watch;
 
 pub use connection::{DatabaseUrl, DbConnection, DbPool};
+
+use std::sync::Arc;
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -50,15 +53,28 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    counts: Arc<watch::QueryCounts>,
 }
 
 impl Db {
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// Opens and migrates the database (see [`connection::open`]); returns the handle and
+    /// the migrations applied now.
+    pub fn open(url: &DatabaseUrl, size: u32) -> anyhow::Result<(Self, Vec<String>)> {
+        let opened = connection::open(url, size)?;
+        let db = Self {
+            pool: opened.pool,
+            counts: opened.counts,
+        };
+        Ok((db, opened.applied))
     }
 
     pub fn pool(&self) -> &DbPool {
         &self.pool
+    }
+
+    /// The queries this pool's connections ran, by kind.
+    pub fn query_counts(&self) -> &watch::QueryCounts {
+        &self.counts
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool, never on an async
@@ -91,9 +107,14 @@ impl Db {
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn is_healthy(&self) -> bool {
         use diesel::connection::SimpleConnection;
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
-            .await
-            .is_ok()
+        let answer = self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from));
+        match answer.await {
+            Ok(()) => true,
+            Err(error) => {
+                log::warn!("the database does not answer: {error}");
+                false
+            }
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::models::{NewSessionRow, SessionRow};
-use super::schema::sessions;
+use super::models::{NewSessionRow, SessionRow, User};
+use super::schema::{sessions, users};
 
 pub fn find_by_key_hash(
     conn: &mut DbConnection,
@@ -14,6 +14,19 @@ pub fn find_by_key_hash(
     sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The session with this key and, in the same statement, the account it is logged in as.
+pub fn find_with_user(
+    conn: &mut DbConnection,
+    key_hash: &str,
+) -> QueryResult<Option<(SessionRow, Option<User>)>> {
+    sessions::table
+        .left_join(users::table)
+        .filter(sessions::key_hash.eq(key_hash))
+        .select((SessionRow::as_select(), Option::<User>::as_select()))
         .first(conn)
         .optional()
 }

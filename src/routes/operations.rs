@@ -17,7 +17,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let text = state.metrics.render(state.db.pool())?;
+    let text = state.metrics.render(&state.db)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(text))

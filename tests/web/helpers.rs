@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use gatehouse::clock::Clock;
 use gatehouse::config::{MailTransport, SecretKey, Settings};
-use gatehouse::db::{DatabaseUrl, Db, connection};
+use gatehouse::db::{DatabaseUrl, Db};
 use gatehouse::startup::Application;
 use regex::Regex;
 use reqwest::StatusCode;
@@ -219,7 +219,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let setup_token = app.setup_token().map(str::to_string);
         tokio::spawn(app.run_until_stopped());
-        let db = Db::new(connection::connect_pool(&settings.database_url, 2).unwrap());
+        let (db, _) = Db::open(&settings.database_url, 2).unwrap();
         Self {
             address,
             clock,
@@ -328,6 +328,36 @@ impl TestApp {
             "no mail to {to} containing {needle:?}; outbox: {:?}",
             self.mails()
         );
+    }
+
+    /// How many statements of each kind (`read`, `write`, `check`, `other`) the app's
+    /// connections have run, from `/metrics` (read by a client without a session).
+    pub async fn queries(&self) -> std::collections::HashMap<String, u64> {
+        let text = reqwest::get(format!("{}/metrics", self.address))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let line = Regex::new(r#"(?m)^gatehouse_db_queries_total\{kind="(\w+)"\} (\d+)$"#).unwrap();
+        line.captures_iter(&text)
+            .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+            .collect()
+    }
+
+    /// The statements of each kind that `request` made the app run.
+    pub async fn queries_of<F: std::future::Future>(
+        &self,
+        request: F,
+    ) -> (F::Output, std::collections::HashMap<String, u64>) {
+        let before = self.queries().await;
+        let output = request.await;
+        let after = self.queries().await;
+        let made = after
+            .iter()
+            .map(|(kind, n)| (kind.clone(), n - before.get(kind).copied().unwrap_or(0)))
+            .collect();
+        (output, made)
     }
 
     pub async fn count_users(&self) -> i64 {

@@ -4,6 +4,25 @@ use crate::helpers::*;
 use crate::on_both_backends;
 
 on_both_backends! {
+    async fn a_logged_in_page_is_one_read_and_no_write(app: TestApp) {
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        assert_eq!(ada.get("/profile").await.status(), StatusCode::OK);
+        let (response, made) = app.queries_of(ada.get("/profile")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!((made["read"], made["write"], made["other"]), (1, 0, 0), "session and user in one read: {made:?}");
+        let (response, made) = app.queries_of(ada.get("/sessions")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!((made["read"], made["write"]), (2, 0), "the page's own list is the second read: {made:?}");
+    }
+
+    async fn an_api_call_with_a_token_is_one_read_and_no_write(app: TestApp) {
+        let (_, script) = app.user_api("Ada", "ada@example.com").await;
+        assert_eq!(script.get("/api/me").await.status, StatusCode::OK, "the first use records itself");
+        let (response, made) = app.queries_of(script.get("/api/me")).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!((made["read"], made["write"], made["other"]), (1, 0, 0), "token and owner in one read: {made:?}");
+    }
+
     async fn two_instances_on_one_database_behave_as_one_site(app: TestApp) {
         let other = app.spawn_second_instance().await;
         let browser = app.signed_up_browser("Ada", "ada@example.com").await;

@@ -1,13 +1,17 @@
-//! How long the browser keeps the session cookie: until the browser closes, unless the
-//! person ticked "keep me logged in" (then as long as the session may live, 30 days). The
-//! server's idle and absolute limits hold either way (`accounts::sessions::timeouts`).
+//! The two halves around actix-session's middleware, for what it cannot do itself:
 //!
-//! actix-session gives every cookie one lifetime, so the session middleware makes
-//! browser-session cookies and this module lengthens those of remembered sessions:
-//! [`note_session`] runs inside the session middleware, where the session's state is still
-//! readable, and [`lengthen_remembered`] outside it, where its cookie is written.
-//! `note_session` also names the session's user for the access log on every request that
-//! carries the session (a 404 or a static file too), from the state already loaded.
+//! - **The cookie's lifetime**: until the browser closes, unless the person ticked "keep me
+//!   logged in" (then as long as the session may live, 30 days). actix-session gives every
+//!   cookie one lifetime, so it makes browser-session cookies and [`outside`] lengthens
+//!   those of remembered sessions. The server's idle and absolute limits hold either way
+//!   (`accounts::sessions::timeouts`).
+//! - **Who is logged in, for the access log**, on every request that carries a session (a
+//!   404 or a static file too), read by [`inside`] from the state already loaded.
+//! - **The account loaded with the session**: [`outside`] runs the request with room for it
+//!   (`session_store::with_session_user`).
+//!
+//! [`inside`] runs inside the session middleware, where the session's state is still
+//! readable; [`outside`] runs outside it, where its cookie is written.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
@@ -18,6 +22,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::TypedSession;
+use super::session_store::with_session_user;
 use crate::accounts::sessions::timeouts;
 use crate::state::AppState;
 use crate::web::LoggedInUserId;
@@ -28,7 +33,7 @@ struct Remembered;
 
 /// Inside the session middleware: notes whether the session (as the handler left it) is
 /// remembered, and whose it is, unless a handler already loaded its user.
-pub async fn note_session(
+pub async fn inside(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -47,11 +52,13 @@ pub async fn note_session(
 }
 
 /// Outside the session middleware: a remembered session's cookie is kept for 30 days.
-pub async fn lengthen_remembered(
+/// The request runs with room for the account its session is loaded with.
+pub async fn outside(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let mut response = next.call(req).await?.map_into_boxed_body();
+    let response = with_session_user(next.call(req)).await?;
+    let mut response = response.map_into_boxed_body();
     let remembered = response
         .request()
         .extensions()
