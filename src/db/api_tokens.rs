@@ -38,23 +38,26 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<A
         .load(conn)
 }
 
-/// The unexpired token with this hash and its owner, as the owner is now.
+/// The unexpired token with this hash and its owner, as the owner is now. Run on every
+/// API request, so on the backend's own connection (`on_the_backend!`).
 pub fn find_usable(
     conn: &mut DbConnection,
     token_hash: &str,
     now: i64,
 ) -> QueryResult<Option<(ApiTokenRow, User)>> {
-    api_tokens::table
-        .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(now)),
-        )
-        .select((ApiTokenRow::as_select(), User::as_select()))
-        .first(conn)
-        .optional()
+    crate::on_the_backend!(conn, |c| {
+        api_tokens::table
+            .inner_join(users::table)
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .filter(
+                api_tokens::expires_at
+                    .is_null()
+                    .or(api_tokens::expires_at.gt(now)),
+            )
+            .select((ApiTokenRow::as_select(), User::as_select()))
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn touch(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<usize> {

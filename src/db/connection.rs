@@ -26,6 +26,21 @@ pub enum DbConnection {
 
 pub type DbPool = r2d2::Pool<DbConnectionManager>;
 
+/// Runs one query written once on the connection of the backend in hand, rather than
+/// through [`DbConnection`]: for the statements every request runs. Through the
+/// multi-backend connection Diesel writes a statement's SQL again on each run, even when
+/// the statement is prepared and cached; on the backend's own connection a cached
+/// statement is found by its type alone.
+#[macro_export]
+macro_rules! on_the_backend {
+    ($conn:expr, |$backend:ident| $query:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($backend) => $query,
+            $crate::db::DbConnection::Postgres($backend) => $query,
+        }
+    };
+}
+
 /// Where the data lives, parsed from `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

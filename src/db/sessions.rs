@@ -19,16 +19,19 @@ pub fn find_by_key_hash(
 }
 
 /// The session with this key and, in the same statement, the account it is logged in as.
+/// Run on every logged-in request, so on the backend's own connection (`on_the_backend!`).
 pub fn find_with_user(
     conn: &mut DbConnection,
     key_hash: &str,
 ) -> QueryResult<Option<(SessionRow, Option<User>)>> {
-    sessions::table
-        .left_join(users::table)
-        .filter(sessions::key_hash.eq(key_hash))
-        .select((SessionRow::as_select(), Option::<User>::as_select()))
-        .first(conn)
-        .optional()
+    crate::on_the_backend!(conn, |c| {
+        sessions::table
+            .left_join(users::table)
+            .filter(sessions::key_hash.eq(key_hash))
+            .select((SessionRow::as_select(), Option::<User>::as_select()))
+            .first(c)
+            .optional()
+    })
 }
 
 pub fn insert(conn: &mut DbConnection, row: &NewSessionRow) -> QueryResult<usize> {
