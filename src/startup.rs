@@ -114,7 +114,12 @@ impl Application {
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let store = AccountSessionStore::new(state.accounts.clone());
     let cookies = state.cookies.clone();
-    let workers = state.settings.workers;
+    let workers = state.settings.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    });
+    // Each worker hands its database work to a blocking pool of its own: together they have
+    // as many threads as the database pool has connections, so no thread waits for one.
+    let blocking_threads = (state.settings.pool_size as usize / workers).max(1);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -136,12 +141,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             }))
     })
+    .workers(workers)
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?
     .shutdown_timeout(30);
-    let server = match workers {
-        Some(n) => server.workers(n),
-        None => server,
-    };
     Ok(server.run())
 }
 

@@ -143,10 +143,12 @@ impl DbConnectionManager {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 // Every pooled connection gets the pragmas: WAL survives a killed process
-                // without losing a committed write; busy_timeout waits instead of failing.
+                // without losing a committed write; busy_timeout waits instead of failing;
+                // a page cache of 1 MiB per connection bounds memory (the OS caches the file).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -1024;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

@@ -1,6 +1,8 @@
 //! The admin's user list: search, filters, sort on every column both ways, and pages —
 //! built to stay fast at a million rows (see `docs/benchmarks.md`):
 //! - search uses SQLite's FTS5 trigram index or PostgreSQL's pg_trgm index (3+ characters);
+//!   on SQLite the index holds each user under a key in the list's default order (newest
+//!   first, see migration 8), so a search in creation order reads its page straight from it;
 //! - totals come from `user_counts` (kept exact by triggers), or for a search are counted up
 //!   to [`COUNT_CAP`];
 //! - a page's ids are read from the sort order's index first, then only those rows are loaded.
@@ -101,8 +103,17 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-/// Counting the matches of a search stops here; the page then says "10,000+".
-pub const COUNT_CAP: i64 = 10_000;
+/// Counting the matches of a search stops here; the page then says "1,000+".
+pub const COUNT_CAP: i64 = 1_000;
+
+/// SQLite's search index keys each user by `(2^35 - 1 - created_at) * 2^28 + (2^28 - 1 - id)`
+/// (migration 8): ascending keys are newest first, as FTS5 reads fastest.
+const SEARCH_KEY_IDS: i64 = 1 << 28;
+
+/// The SQL that turns a search key (`s.rowid`, or `rowid`) back into the user's id.
+fn id_of_search_key(key: &str) -> String {
+    format!("({} - {key} % {SEARCH_KEY_IDS})", SEARCH_KEY_IDS - 1)
+}
 
 /// How many users match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +121,17 @@ pub enum Total {
     Exact(i64),
     /// At least this many (a search with very many matches).
     AtLeast(i64),
+}
+
+impl Total {
+    /// What `matches` rows read with a limit of `COUNT_CAP + 1` say of the total.
+    fn capped(matches: i64) -> Self {
+        if matches > COUNT_CAP {
+            Self::AtLeast(COUNT_CAP)
+        } else {
+            Self::Exact(matches)
+        }
+    }
 }
 
 type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
@@ -143,11 +165,11 @@ fn filtered(filter: &UserFilter, dialect: Dialect) -> BoxedUsers<'static> {
         query = match (dialect, term.chars().count() >= 3) {
             // The trigram index answers substrings of three characters or more.
             (Dialect::Sqlite, true) => query.filter(
-                sql::<Bool>(
-                    "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
-                )
-                .bind::<Text, _>(format!("\"{}\"", term.replace('"', "\"\"")))
-                .sql(")"),
+                sql::<Bool>("users.id IN (SELECT ")
+                    .sql(&id_of_search_key("rowid"))
+                    .sql(" FROM users_search WHERE users_search MATCH ")
+                    .bind::<Text, _>(fts_phrase(&term))
+                    .sql(")"),
             ),
             (Dialect::Postgres, true) => query.filter(
                 sql::<Bool>("(users.email || ' ' || lower(users.name)) LIKE ")
@@ -170,6 +192,11 @@ fn filtered(filter: &UserFilter, dialect: Dialect) -> BoxedUsers<'static> {
         query = query.filter(users::active.eq(active));
     }
     query
+}
+
+/// The search term as one FTS5 phrase (quotes doubled), matched as a substring.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
 }
 
 fn escape_like(text: &str) -> String {
@@ -200,6 +227,21 @@ fn ordered(query: BoxedUsers<'static>, order: UserOrder) -> BoxedUsers<'static> 
     }
 }
 
+/// Creation order written so that no index provides it (`created_at + 0`): the planner
+/// then gathers the search's matches from the trigram index and sorts only those.
+fn created_from_the_search_index(
+    query: BoxedUsers<'static>,
+    descending: bool,
+) -> BoxedUsers<'static> {
+    use diesel::dsl::sql;
+    let created = || sql::<diesel::sql_types::BigInt>("users.created_at + 0");
+    if descending {
+        query.order((created().desc(), users::id.desc()))
+    } else {
+        query.order((created().asc(), users::id.asc()))
+    }
+}
+
 /// Exact from `user_counts` without a search; with one, counted up to [`COUNT_CAP`].
 fn total(conn: &mut DbConnection, filter: &UserFilter, dialect: Dialect) -> QueryResult<Total> {
     use super::schema::user_counts;
@@ -220,11 +262,7 @@ fn total(conn: &mut DbConnection, filter: &UserFilter, dialect: Dialect) -> Quer
         .limit(COUNT_CAP + 1)
         .load::<i64>(conn)?
         .len() as i64;
-    Ok(if matches > COUNT_CAP {
-        Total::AtLeast(COUNT_CAP)
-    } else {
-        Total::Exact(matches)
-    })
+    Ok(Total::capped(matches))
 }
 
 /// From this offset on, PostgreSQL's list in creation order seeks its day first.
@@ -275,11 +313,33 @@ pub fn page(
     page: i64,
     per_page: i64,
 ) -> QueryResult<(Vec<User>, Total)> {
+    let offset = (page.max(1) - 1) * per_page;
+    if let DbConnection::Sqlite(sqlite) = conn {
+        let term = search_term(filter).filter(|term| term.chars().count() >= 3);
+        if let (Some(term), SortColumn::Created) = (term, order.column) {
+            let (ids, total) = sqlite_search_in_creation_order(
+                sqlite,
+                filter,
+                &term,
+                order.descending,
+                offset,
+                per_page,
+            )?;
+            return Ok((load_in_order(conn, &ids)?, total));
+        }
+    }
     let dialect = Dialect::of(conn);
     let total = total(conn, filter, dialect)?;
     // The offset is walked in the sort order's index, reading ids only.
-    let mut query = ordered(filtered(filter, dialect), order);
-    let mut offset = (page.max(1) - 1) * per_page;
+    let mut query = match (dialect, &filter.search, order.column) {
+        // PostgreSQL would walk the creation index and test every row on the way when the
+        // matches lie far back: take them from the trigram index and sort them instead.
+        (Dialect::Postgres, Some(_), SortColumn::Created) => {
+            created_from_the_search_index(filtered(filter, dialect), order.descending)
+        }
+        _ => ordered(filtered(filter, dialect), order),
+    };
+    let mut offset = offset;
     let seeks_by_day = matches!(dialect, Dialect::Postgres)
         && search_term(filter).is_none()
         && order.column == SortColumn::Created
@@ -299,9 +359,77 @@ pub fn page(
         .limit(per_page)
         .offset(offset)
         .load(conn)?;
-    let mut rows = super::users::find_many(conn, &ids)?;
+    Ok((load_in_order(conn, &ids)?, total))
+}
+
+/// The users with these ids, in this order.
+fn load_in_order(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+    let mut rows = super::users::find_many(conn, ids)?;
     rows.sort_by_key(|user| ids.iter().position(|id| *id == user.id));
-    Ok((rows, total))
+    Ok(rows)
+}
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// SQLite, a search listed by creation: the page's ids straight from the search index in
+/// its key order (no sort of every match), and the count from the same read when the page
+/// lies within [`COUNT_CAP`] matches.
+fn sqlite_search_in_creation_order(
+    conn: &mut diesel::SqliteConnection,
+    filter: &UserFilter,
+    term: &str,
+    descending: bool,
+    offset: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<i64>, Total)> {
+    use diesel::sql_types::{BigInt, Bool, Text};
+    let id = id_of_search_key("s.rowid");
+    let mut sql = format!("SELECT {id} AS id FROM users_search s");
+    if filter.role.is_some() || filter.active.is_some() {
+        sql.push_str(&format!(" JOIN users u ON u.id = {id}"));
+    }
+    sql.push_str(" WHERE users_search MATCH ?");
+    if filter.role.is_some() {
+        sql.push_str(" AND u.role = ?");
+    }
+    if filter.active.is_some() {
+        sql.push_str(" AND u.active = ?");
+    }
+    // Ascending keys are newest first.
+    let direction = if descending { "ASC" } else { "DESC" };
+    sql.push_str(&format!(" ORDER BY s.rowid {direction} LIMIT ? OFFSET ?"));
+    let read = |limit: i64, skip: i64, conn: &mut diesel::SqliteConnection| {
+        let mut query = diesel::sql_query(&sql)
+            .into_boxed::<diesel::sqlite::Sqlite>()
+            .bind::<Text, _>(fts_phrase(term));
+        if let Some(role) = filter.role {
+            query = query.bind::<Text, _>(role.as_str());
+        }
+        if let Some(active) = filter.active {
+            query = query.bind::<Bool, _>(active);
+        }
+        let rows: Vec<IdRow> = query
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(skip)
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>(rows.into_iter().map(|row| row.id).collect::<Vec<i64>>())
+    };
+    // The count (up to the cap) and, when it lies within, the page: one read.
+    let seen = read(COUNT_CAP + 1, 0, conn)?;
+    let total = Total::capped(seen.len() as i64);
+    let page = if offset + per_page <= COUNT_CAP + 1 {
+        seen.into_iter()
+            .skip(offset as usize)
+            .take(per_page as usize)
+            .collect()
+    } else {
+        read(per_page, offset, conn)?
+    };
+    Ok((page, total))
 }
 
 /// The API's list: users matching `search` (as in [`page`]) with an id above `after_id`,

@@ -165,7 +165,7 @@ struct UsersPage {
     role: String,
     status: String,
     rows: Vec<UserRow>,
-    /// `121 users`, or `10,000+ users` for a search with very many matches.
+    /// `121 users`, or `1,000+ users` for a search with very many matches.
     total_label: String,
     current_page: i64,
     /// `3`, or `200+` when the total is a lower bound.
