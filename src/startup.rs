@@ -114,9 +114,10 @@ impl Application {
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let store = AccountSessionStore::new(state.accounts.clone());
     let cookies = state.cookies.clone();
-    let workers = state.settings.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    });
+    let workers = state
+        .settings
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     // Each worker hands its database work to a blocking pool of its own: together they have
     // as many threads as the database pool has connections, so no thread waits for one.
     let blocking_threads = (state.settings.pool_size as usize / workers).max(1);
