@@ -223,6 +223,7 @@ fn accounts(settings: &Settings) -> anyhow::Result<Accounts> {
         Clock::default(),
         std::sync::Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
         &settings.base_url,
+        settings.signing_key()?.as_bytes(),
     ))
 }
 

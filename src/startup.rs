@@ -3,7 +3,6 @@
 //! port 0 became.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use crate::auth::session_state::USER_ID_KEY;
 use crate::auth::session_store::AccountSessionStore;
 use crate::auth::{around_session, csrf};
 use crate::clock::Clock;
-use crate::config::{Settings, load_or_create_secret_key};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::errors::AppError;
 use crate::mail::Mailer;
@@ -48,10 +47,7 @@ impl Application {
 
     /// Like [`Application::build`], with a clock tests can move forward.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let secret = match &settings.secret_key {
-            Some(key) => key.clone(),
-            None => load_or_create_secret_key(Path::new("data/secret.key"))?,
-        };
+        let secret = settings.signing_key()?;
         let key = Key::try_from(secret.as_bytes())?;
         let (db, _) = Db::open(&settings.database_url, settings.pool_size)?;
         let accounts = Accounts::new(
@@ -60,6 +56,7 @@ impl Application {
             clock,
             Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
             &settings.base_url,
+            secret.as_bytes(),
         );
         let setup_token = accounts.issue_setup_token_if_no_admin().await?;
         if let Some(token) = &setup_token {

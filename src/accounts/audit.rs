@@ -46,6 +46,12 @@ pub mod action {
         ADMIN_VERIFY_EMAIL = "admin_verify_email",
         API_TOKEN_CREATE = "api_token_create",
         API_TOKEN_REVOKE = "api_token_revoke",
+        LOGIN_PASSWORD = "login_password",
+        LOGIN_SECOND_FACTOR = "login_second_factor",
+        TWO_FACTOR_ENABLE = "two_factor_enable",
+        TWO_FACTOR_DISABLE = "two_factor_disable",
+        RECOVERY_CODES_NEW = "recovery_codes_new",
+        ADMIN_TWO_FACTOR_DISABLE = "admin_two_factor_disable",
     }
 }
 

@@ -1,13 +1,16 @@
 //! Checking a password: logging in, and typing it again before a sensitive change. Unknown
 //! emails cost the same bcrypt work as known ones, every refusal gives the same answer
-//! whatever its reason, and failures count towards a per-account lock.
+//! whatever its reason, and failures count towards a per-email lock. With two-step login
+//! on, the right password leads to the second step ([`LoginStep::SecondStep`]); only the
+//! code (`two_factor`) completes the login or the re-authentication, and only it lifts
+//! the failure count, so re-typing the password does not reset the wrong codes.
 
 use std::fmt::Display;
 
 use super::audit::{AuditEntry, Outcome, action};
 use super::{AccountError, Accounts, User};
 use crate::db::{DbConnection, throttles, users};
-use crate::domain::{Email, SecretString};
+use crate::domain::{Email, SecondFactorCode, SecretString};
 
 /// A password login as typed.
 #[derive(Debug, Clone, Default)]
@@ -27,16 +30,41 @@ pub fn lock_duration(previous: i64) -> i64 {
     FIRST_LOCK << previous.clamp(0, 6)
 }
 
+/// Where a password login stands.
+#[derive(Debug)]
+pub enum LoginStep {
+    /// Logged in.
+    Done(User),
+    /// The password was right; a code from the authenticator app is asked next.
+    SecondStep(PendingLogin),
+}
+
+/// A login waiting for its second step: whose, and since when the password was right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLogin {
+    pub user_id: i64,
+    pub since: i64,
+}
+
+impl PendingLogin {
+    /// A half-done login ends this long after the password was typed.
+    pub const LIFETIME: i64 = 5 * 60;
+
+    pub fn is_expired(&self, now: i64) -> bool {
+        now - self.since >= Self::LIFETIME || now < self.since
+    }
+}
+
 /// Why a password is being checked: it decides the audit action and whether it counts as a login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(super) enum Purpose {
     Login,
     /// The password typed again before a sensitive change.
     Reauthenticate,
 }
 
 impl Purpose {
-    fn action(self) -> &'static str {
+    pub(super) fn action(self) -> &'static str {
         match self {
             Self::Login => action::LOGIN,
             Self::Reauthenticate => action::REAUTHENTICATE,
@@ -47,14 +75,14 @@ impl Purpose {
 /// Whose password is checked: the email as typed, and its account if there is one.
 /// Failures are counted per typed email whether or not an account has it, so that the
 /// answers (a refusal, then a lock) are the same for every email.
-struct Claimant {
-    user: Option<User>,
+pub(super) struct Claimant {
+    pub(super) user: Option<User>,
     /// The typed email, trimmed and lower-cased: the key failures are counted under.
-    email: String,
+    pub(super) email: String,
 }
 
 impl Claimant {
-    fn new(user: Option<User>, typed: &str) -> Self {
+    pub(super) fn new(user: Option<User>, typed: &str) -> Self {
         let email = typed
             .trim()
             .to_lowercase()
@@ -77,7 +105,11 @@ impl Accounts {
     /// Verifies the credentials, upgrades an old-cost hash, records the login and audits
     /// it. A locked account is refused before any password work; an email with control
     /// characters (no account can have one) before the database sees it.
-    pub async fn log_in(&self, command: LogIn, ip: impl Display) -> Result<User, AccountError> {
+    pub async fn log_in(
+        &self,
+        command: LogIn,
+        ip: impl Display,
+    ) -> Result<LoginStep, AccountError> {
         if command.email.chars().any(char::is_control) {
             return Err(AccountError::invalid(
                 "email",
@@ -95,27 +127,68 @@ impl Accounts {
             Err(_) => None,
         };
         let claimant = Claimant::new(user, &command.email);
-        self.check_password(claimant, &command.password, Purpose::Login, ip)
+        let user = self
+            .check_password(claimant, &command.password, Purpose::Login, ip)
+            .await?;
+        Ok(match user.has_two_factor() {
+            true => LoginStep::SecondStep(PendingLogin {
+                user_id: user.id,
+                since: self.now(),
+            }),
+            false => LoginStep::Done(user),
+        })
+    }
+
+    /// The second step of a login: a code from the authenticator app (or a recovery code)
+    /// within five minutes of the right password.
+    pub async fn finish_login(
+        &self,
+        pending: PendingLogin,
+        code: &str,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        if pending.is_expired(self.now()) {
+            return Err(AccountError::LinkExpired);
+        }
+        let user = self
+            .active_user(pending.user_id)
+            .await?
+            .filter(User::has_two_factor)
+            .ok_or(AccountError::LoginRefused)?;
+        let claimant = Claimant::new(Some(user.clone()), &user.email);
+        self.check_second_factor(claimant, code, Purpose::Login, ip)
             .await
     }
 
-    /// Checks the password of a logged-in user again before a sensitive change; a wrong
-    /// one is a `password` field error. Failures count towards the same lockout as failed
-    /// logins, so this is no side door for guessing.
+    /// Checks the password of a logged-in user again before a sensitive change, and the
+    /// `code` too when two-step login is on; a wrong one is a `password` (or `code`) field
+    /// error. Failures count towards the same lockout as failed logins, so this is no side
+    /// door for guessing.
     pub async fn reauthenticate(
         &self,
         user: &User,
         password: &SecretString,
+        code: &str,
         ip: impl Display,
     ) -> Result<(), AccountError> {
         if password.expose().is_empty() {
             return Err(AccountError::invalid("password", "Enter your password."));
         }
+        if user.has_two_factor() && code.trim().is_empty() {
+            return Err(AccountError::invalid("code", SecondFactorCode::MISSING));
+        }
+        let ip = ip.to_string();
         let claimant = Claimant::new(Some(user.clone()), &user.email);
         match self
-            .check_password(claimant, password, Purpose::Reauthenticate, ip)
+            .check_password(claimant, password, Purpose::Reauthenticate, &ip)
             .await
         {
+            Ok(user) if user.has_two_factor() => {
+                let claimant = Claimant::new(Some(user.clone()), &user.email);
+                self.check_second_factor(claimant, code, Purpose::Reauthenticate, ip)
+                    .await
+                    .map(drop)
+            }
             Ok(_) => Ok(()),
             Err(AccountError::LoginRefused) => Err(AccountError::invalid(
                 "password",
@@ -150,17 +223,25 @@ impl Accounts {
                     true => Some(self.hasher.rehash(password).await?),
                     false => None,
                 };
-                let audit = AuditEntry::own(purpose.action(), user, &ip);
+                // With two-step login on, the code completes what the password began.
+                let complete = !user.has_two_factor();
+                let audit = match complete {
+                    true => AuditEntry::own(purpose.action(), user, &ip),
+                    false => AuditEntry::own(action::LOGIN_PASSWORD, user, &ip)
+                        .detail("the right password; the code is asked next"),
+                };
                 let (id, email) = (user.id, claimant.email.clone());
                 self.db
                     .transaction(move |conn| {
                         if let Some(hash) = new_hash {
                             users::set_password_hash(conn, id, &hash, now)?;
                         }
-                        if purpose == Purpose::Login {
-                            users::record_login(conn, id, now)?;
+                        if complete {
+                            if purpose == Purpose::Login {
+                                users::record_login(conn, id, now)?;
+                            }
+                            throttles::clear(conn, &email)?;
                         }
-                        throttles::clear(conn, &email)?;
                         Ok::<_, AccountError>(audit.write(conn, now)?)
                     })
                     .await?;
@@ -183,7 +264,7 @@ impl Accounts {
         }
     }
 
-    async fn refuse_if_locked(
+    pub(super) async fn refuse_if_locked(
         &self,
         claimant: &Claimant,
         purpose: Purpose,
@@ -216,7 +297,7 @@ impl Accounts {
 
 /// Inside a transaction: counts a wrong password for the typed email; the fifth within
 /// the window locks it.
-fn count_failure(
+pub(super) fn count_failure(
     conn: &mut DbConnection,
     claimant: &Claimant,
     audit: AuditEntry,

@@ -68,3 +68,47 @@ pub(super) fn email_changed(before: &User, after: &User) -> Mail {
         ),
     }
 }
+
+/// To the owner when two-step login was turned on.
+pub(super) fn two_factor_on(user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "Two-step login is on for your Gatehouse account".into(),
+        body: "Two-step login was just turned on for your Gatehouse account: from now on, logging in \
+               asks for a code from your authenticator app after the password.\n\n\
+               Keep your recovery codes somewhere safe. If this was not you, tell your administrator at once.\n"
+            .into(),
+    }
+}
+
+/// To the owner when two-step login was turned off, by them or by an admin.
+pub(super) fn two_factor_off(user: &User, by_admin: bool) -> Mail {
+    let who = match by_admin {
+        true => {
+            "an administrator turned off two-step login for your Gatehouse account, and every session was logged out"
+        }
+        false => "two-step login was just turned off for your Gatehouse account",
+    };
+    Mail {
+        to: user.email.clone(),
+        subject: "Two-step login is off for your Gatehouse account".into(),
+        body: format!(
+            "This is to let you know that {who}. Logging in now takes only the password.\n\n\
+             You can turn it on again on your profile. If you did not ask for this, tell your administrator at once.\n"
+        ),
+    }
+}
+
+/// To the owner when one of their recovery codes was used.
+pub(super) fn recovery_code_used(user: &User, left: i64) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "A recovery code was used for your Gatehouse account".into(),
+        body: format!(
+            "One of your recovery codes was just used to confirm it is you; it cannot be used again. \
+             You have {left} left; you can make new ones on your profile.\n\n\
+             If this was not you, someone has your password and a recovery code: change your password \
+             and tell your administrator at once.\n"
+        ),
+    }
+}

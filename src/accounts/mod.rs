@@ -21,6 +21,7 @@ pub mod profile;
 pub mod registration;
 pub mod sessions;
 pub mod setup;
+pub mod two_factor;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub use error::{AccountError, Checked, FieldError, FieldErrors};
 pub use password_hasher::PasswordHasher;
 
 use crate::clock::Clock;
+use crate::crypto::Sealer;
 use crate::db::{Db, users};
 use crate::domain::{NewPassword, SecretString};
 use crate::mail::{Mail, Mailer};
@@ -43,6 +45,10 @@ pub struct Accounts {
     mailer: Arc<Mailer>,
     /// Where the site is reached, for links in mails (`https://example.com`, no `/` at the end).
     base_url: Arc<str>,
+    /// Seals authenticator secrets at rest.
+    sealer: Sealer,
+    /// The name authenticator apps show next to the account: the site's host.
+    issuer: Arc<str>,
 }
 
 impl Accounts {
@@ -52,13 +58,20 @@ impl Accounts {
         clock: Clock,
         mailer: Arc<Mailer>,
         base_url: &str,
+        secret_key: &[u8],
     ) -> Self {
+        let issuer = url::Url::parse(base_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_else(|| "Gatehouse".into());
         Self {
             db,
             hasher,
             clock,
             mailer,
             base_url: base_url.trim_end_matches('/').into(),
+            sealer: Sealer::new(secret_key, "authenticator secrets"),
+            issuer: issuer.into(),
         }
     }
 

@@ -3,6 +3,7 @@
 use std::fmt::Display;
 
 use super::audit::{AuditEntry, action};
+use super::login::{Claimant, Purpose};
 use super::registration::check_identity;
 use super::{
     AccountError, Accounts, FieldErrors, User, email_verification, mails, password_reset,
@@ -11,12 +12,14 @@ use super::{
 use crate::db::{api_tokens, sessions, users};
 use crate::domain::{NewPassword, SecretString};
 
-/// New name and email; a new email needs the current password.
+/// New name and email; a new email needs the current password (and, with two-step login
+/// on, a code).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileChange {
     pub name: String,
     pub email: String,
     pub current_password: SecretString,
+    pub code: String,
 }
 
 /// What a password change left as it was.
@@ -26,12 +29,13 @@ pub struct PasswordChanged {
     pub api_tokens: i64,
 }
 
-/// A new password, typed twice, and the current one.
+/// A new password, typed twice, and the current one (and, with two-step login on, a code).
 #[derive(Debug, Clone, Default)]
 pub struct PasswordChange {
     pub current_password: SecretString,
     pub new_password: SecretString,
     pub new_password_confirm: SecretString,
+    pub code: String,
 }
 
 impl Accounts {
@@ -53,6 +57,19 @@ impl Accounts {
         Ok(())
     }
 
+    /// With two-step login on, checks a code once everything else was found right (so a
+    /// refusal for another reason does not use the code up); a wrong one is a `code` error
+    /// and counts towards the lock.
+    async fn check_code_last(&self, user: &User, code: &str, ip: &str) -> Result<(), AccountError> {
+        if !user.has_two_factor() {
+            return Ok(());
+        }
+        let claimant = Claimant::new(Some(user.clone()), &user.email);
+        self.check_second_factor(claimant, code, Purpose::Reauthenticate, ip)
+            .await
+            .map(drop)
+    }
+
     /// Updates name and email. A changed email is unverified until its new link is used;
     /// the old address is told, and the new one gets the link.
     pub async fn update_profile(
@@ -68,6 +85,10 @@ impl Accounts {
                 .await?;
         }
         let (name, email) = errors.finish((name, email))?;
+        let ip = ip.to_string();
+        if email.as_str() != user.email {
+            self.check_code_last(user, &change.code, &ip).await?;
+        }
         let mut changed = Vec::new();
         if name.as_str() != user.name {
             changed.push("name");
@@ -80,7 +101,7 @@ impl Accounts {
             true => "changed: nothing".to_string(),
             false => format!("changed: {}", changed.join(", ")),
         };
-        let (me, ip, now) = (user.clone(), ip.to_string(), self.now());
+        let (me, now) = (user.clone(), self.now());
         let (updated, link) = self
             .db
             .transaction(move |conn| {
@@ -129,6 +150,8 @@ impl Accounts {
             &change.new_password,
             &change.new_password_confirm,
         )?;
+        let ip = ip.to_string();
+        self.check_code_last(user, &change.code, &ip).await?;
         let hash = self.hasher.hash(&password).await?;
         let (audit, now, id) = (
             AuditEntry::own(action::PASSWORD_CHANGE, user, ip),

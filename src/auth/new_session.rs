@@ -8,11 +8,15 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 
 use super::TypedSession;
-use super::session_state::LoginContext;
+use super::session_state::{LoginContext, SecondStep};
+use crate::accounts::login::LoginStep;
 use crate::accounts::{AccountError, User};
 use crate::errors::AppError;
 use crate::state::AppState;
 use crate::web::{ClientIp, FormRefusal, see_other};
+
+/// Where a login with two-step login on goes after the right password.
+pub const SECOND_STEP_PATH: &str = "/login/two-factor";
 
 /// The session a login will start, with the request's client IP and user agent.
 pub struct NewSession {
@@ -71,17 +75,27 @@ impl NewSession {
     }
 
     /// The end of every form that logs someone in (login, sign-up, first admin): the new
-    /// session and a redirect to `location`, or the form again (`form_again`) with the
-    /// refusal's messages, status and headers.
+    /// session and a redirect to `location`; or, when the account has two-step login, the
+    /// way to its second step; or the form again (`form_again`) with the refusal's
+    /// messages, status and headers.
     pub fn log_in_or_show_form<V: askama::Template>(
         &self,
-        result: Result<User, AccountError>,
+        result: Result<LoginStep, AccountError>,
         remember: bool,
         location: &str,
         form_again: impl FnOnce(&FormRefusal) -> V,
     ) -> Result<HttpResponse, AppError> {
         match result {
-            Ok(user) => self.start(&user, remember, location),
+            Ok(LoginStep::Done(user)) => self.start(&user, remember, location),
+            Ok(LoginStep::SecondStep(pending)) => {
+                self.session.await_second_step(&SecondStep {
+                    user_id: pending.user_id,
+                    since: pending.since,
+                    remember,
+                    next: location.to_string(),
+                })?;
+                Ok(see_other(SECOND_STEP_PATH))
+            }
             Err(error) => FormRefusal::show(error, form_again),
         }
     }

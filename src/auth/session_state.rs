@@ -23,6 +23,8 @@ const USER_AGENT_KEY: &str = "ua";
 const FLASH_KEY: &str = "flash";
 const AUTHENTICATED_AT_KEY: &str = "auth_at";
 const NEW_API_TOKEN_KEY: &str = "new_api_token";
+/// A login waiting for its second step (never together with a user id).
+const PENDING_LOGIN_KEY: &str = "pending_login";
 
 /// Who logs in, from where: written into the new session at login.
 pub struct LoginContext {
@@ -32,6 +34,16 @@ pub struct LoginContext {
     pub user_agent: Option<String>,
     /// When the password was typed (now, at login).
     pub authenticated_at: i64,
+}
+
+/// A half-done login as the session keeps it until the code is typed.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SecondStep {
+    pub user_id: i64,
+    pub since: i64,
+    pub remember: bool,
+    /// Where to go once logged in.
+    pub next: String,
 }
 
 pub struct TypedSession {
@@ -62,6 +74,7 @@ impl TypedSession {
 
     /// Starts a logged-in session under a new key (no fixation) with a new CSRF token.
     pub fn log_in(&self, login: &LoginContext) -> Result<(), AppError> {
+        self.session.remove(PENDING_LOGIN_KEY);
         Identity::login(&self.request.extensions(), login.user_id.to_string())
             .map_err(|e| AppError::internal(format!("cannot start the session: {e}")))?;
         self.insert(PUBLIC_ID_KEY, crypto::random_id())?;
@@ -72,6 +85,18 @@ impl TypedSession {
             self.insert(USER_AGENT_KEY, agent)?;
         }
         self.insert(AUTHENTICATED_AT_KEY, login.authenticated_at)
+    }
+
+    /// Keeps a half-done login, under a new session key, until its second step. The session
+    /// stays logged out: no user id, no CSRF token of its own.
+    pub fn await_second_step(&self, step: &SecondStep) -> Result<(), AppError> {
+        self.session.renew();
+        self.insert(PENDING_LOGIN_KEY, step)
+    }
+
+    /// The half-done login this session waits on, if any.
+    pub fn second_step(&self) -> Option<SecondStep> {
+        self.session.get(PENDING_LOGIN_KEY).ok().flatten()
     }
 
     /// True for a logged-in session with "keep me logged in".

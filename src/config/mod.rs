@@ -83,6 +83,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The key that signs cookies and seals secrets: the configured one, or the one kept in
+    /// `data/secret.key` (made on first use).
+    pub fn signing_key(&self) -> anyhow::Result<SecretKey> {
+        match &self.secret_key {
+            Some(key) => Ok(key.clone()),
+            None => load_or_create_secret_key(std::path::Path::new("data/secret.key")),
+        }
+    }
+
     pub fn from_raw(raw: &RawConfig) -> Result<Self, ConfigError> {
         let database_url =
             DatabaseUrl::parse(&raw.database_url).map_err(|r| invalid("DATABASE_URL", r))?;

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod sessions;
 pub mod throttles;
 pub mod tokens;
+pub mod two_factor;
 pub mod user_list;
 pub mod users;
 pub mod watch;

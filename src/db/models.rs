@@ -20,6 +20,7 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    pub two_factor_since: Option<i64>,
 }
 
 impl User {
@@ -29,6 +30,11 @@ impl User {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Role::Admin
+    }
+
+    /// True when logging in takes a code from an authenticator app after the password.
+    pub fn has_two_factor(&self) -> bool {
+        self.two_factor_since.is_some()
     }
 }
 

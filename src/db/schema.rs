@@ -13,6 +13,8 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_login_at -> Nullable<BigInt>,
+        /// When two-step login was turned on; `NULL` while it is off.
+        two_factor_since -> Nullable<BigInt>,
     }
 }
 
@@ -109,3 +111,30 @@ diesel::table! {
 
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
+
+diesel::table! {
+    /// Authenticator-app secrets, sealed (see `crypto::Sealer`); one per account.
+    totp_secrets (user_id) {
+        user_id -> BigInt,
+        sealed_secret -> Text,
+        confirmed_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        last_used_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Single-use recovery codes: the SHA-256 of each code, never the code itself.
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(totp_secrets -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(totp_secrets, users);
+diesel::allow_tables_to_appear_in_same_query!(recovery_codes, users);

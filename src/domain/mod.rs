@@ -6,9 +6,11 @@ mod name;
 mod password;
 mod role;
 mod search;
+mod second_factor;
 
 pub use email::Email;
 pub use name::UserName;
 pub use password::{NewPassword, PasswordError, SecretString};
 pub use role::Role;
 pub use search::SearchTerm;
+pub use second_factor::{SecondFactorCode, new_recovery_code};

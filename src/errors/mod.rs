@@ -152,6 +152,14 @@ impl FormRefusal {
         })
     }
 
+    /// The field messages, with a form-wide message (a lock) said at `field`.
+    pub fn errors_at(&self, field: &'static str) -> FieldErrors {
+        match &self.message {
+            Some(message) if self.errors.is_empty() => FieldErrors::single(field, message.clone()),
+            _ => self.errors.clone(),
+        }
+    }
+
     /// What a form with one message for everything shows: the form-wide message, else the
     /// first field's.
     pub fn summary(&self) -> Option<String> {

@@ -7,6 +7,7 @@ use askama::Template;
 use super::Page;
 use super::account::SignUpForm;
 use crate::accounts::FieldErrors;
+use crate::accounts::login::LoginStep;
 use crate::auth::NewSession;
 use crate::errors::AppError;
 use crate::state::AppState;
@@ -53,11 +54,13 @@ pub async fn submit(
         .accounts
         .complete_setup(&token, form.command(), login.ip())
         .await;
-    login.log_in_or_show_form(result, false, "/profile", |refusal| SetupPage {
-        page: page.context(None),
-        token: token.into_inner(),
-        name: form.name.clone(),
-        email: form.email.clone(),
-        errors: refusal.errors.clone(),
+    login.log_in_or_show_form(result.map(LoginStep::Done), false, "/profile", |refusal| {
+        SetupPage {
+            page: page.context(None),
+            token: token.into_inner(),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            errors: refusal.errors.clone(),
+        }
     })
 }

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::login::LogIn;
-use crate::accounts::{AccountError, User};
+use crate::accounts::AccountError;
+use crate::accounts::login::{LogIn, LoginStep};
 use crate::auth::{MaybeUser, NewSession};
 use crate::domain::SecretString;
 use crate::errors::AppError;
@@ -24,7 +24,7 @@ struct LoginPage {
     next: String,
     remember: bool,
     error: Option<String>,
-    /// Shown after a password reset.
+    /// Shown after a password reset, a verified email, or a second step that took too long.
     notice: Option<&'static str>,
 }
 
@@ -42,6 +42,7 @@ pub struct NextQuery {
     next: Option<String>,
     reset: Option<String>,
     verified: Option<String>,
+    expired: Option<String>,
 }
 
 #[get("/login")]
@@ -71,6 +72,8 @@ fn notice(query: &NextQuery) -> Option<&'static str> {
         Some("Your password was changed. Log in with the new one.")
     } else if query.verified.is_some() {
         Some("Thank you: your email address is verified. Log in to go on.")
+    } else if query.expired.is_some() {
+        Some("Your login took more than five minutes. Enter your password again.")
     } else {
         None
     }
@@ -95,7 +98,10 @@ pub async fn submit(
         password,
     };
     let result = state.accounts.log_in(command, login.ip()).await;
-    state.metrics.count_login(outcome(&result));
+    // A login that goes on to its second step counts when that ends.
+    if !matches!(result, Ok(LoginStep::SecondStep(_))) {
+        state.metrics.count_login(outcome(&result));
+    }
     let location = next.as_deref().unwrap_or("/profile");
     login.log_in_or_show_form(result, remember, location, |refusal| LoginPage {
         page: page.context(None),
@@ -108,7 +114,7 @@ pub async fn submit(
 }
 
 /// How a login attempt counts in `gatehouse_logins_total`.
-fn outcome(result: &Result<User, AccountError>) -> LoginOutcome {
+pub(super) fn outcome<T>(result: &Result<T, AccountError>) -> LoginOutcome {
     match result {
         Ok(_) => LoginOutcome::Success,
         Err(AccountError::Locked { .. }) => LoginOutcome::Locked,

@@ -1,5 +1,5 @@
-//! The signed-up user's own pages: sign-up, login, logout, profile, password, sessions,
-//! API tokens.
+//! The signed-up user's own pages: sign-up, login (and its second step), logout, profile,
+//! password, two-step login, sessions, API tokens.
 
 mod login;
 mod password;
@@ -7,8 +7,10 @@ mod password_reset;
 mod profile;
 mod reauth;
 mod register;
+mod second_step;
 mod sessions;
 mod tokens;
+mod two_factor;
 mod verify_email;
 
 use actix_web::web;
@@ -45,6 +47,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(login::show)
         .service(login::submit)
         .service(login::logout)
+        .service(second_step::show)
+        .service(second_step::submit)
+        .service(two_factor::show)
+        .service(two_factor::confirm)
+        .service(two_factor::new_recovery_codes)
+        .service(two_factor::turn_off)
         .service(profile::show)
         .service(profile::submit)
         .service(password::show)

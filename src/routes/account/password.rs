@@ -19,6 +19,8 @@ use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 #[template(path = "account/password.html")]
 struct PasswordPage {
     page: PageContext,
+    /// Ask for a code too.
+    two_factor: bool,
     errors: FieldErrors,
 }
 
@@ -28,6 +30,7 @@ pub struct PasswordForm {
     current_password: SecretString,
     new_password: SecretString,
     new_password_confirm: SecretString,
+    code: String,
 }
 
 #[get("/password")]
@@ -36,6 +39,7 @@ pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError>
         StatusCode::OK,
         &PasswordPage {
             page: page.context(Some(&me.user)),
+            two_factor: me.user.has_two_factor(),
             errors: FieldErrors::default(),
         },
     )
@@ -53,11 +57,13 @@ pub async fn submit(
         current_password,
         new_password,
         new_password_confirm,
+        code,
     } = form.into_inner();
     let change = PasswordChange {
         current_password,
         new_password,
         new_password_confirm,
+        code,
     };
     let this_session = me.session.public_id();
     match state
@@ -80,7 +86,8 @@ pub async fn submit(
         }
         Err(error) => FormRefusal::show(error, |refusal| PasswordPage {
             page: page.context(Some(&me.user)),
-            errors: refusal.errors.clone(),
+            two_factor: me.user.has_two_factor(),
+            errors: refusal.errors_at("current_password"),
         }),
     }
 }

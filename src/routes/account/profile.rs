@@ -18,6 +18,8 @@ use crate::web::{ClientIp, FormRefusal, PageContext, render, see_other};
 #[template(path = "account/profile.html")]
 struct ProfilePage {
     page: PageContext,
+    /// Ask for a code with a new email.
+    two_factor: bool,
     name: String,
     email: String,
     errors: FieldErrors,
@@ -29,6 +31,7 @@ pub struct ProfileForm {
     name: String,
     email: String,
     current_password: SecretString,
+    code: String,
 }
 
 #[get("/profile")]
@@ -36,6 +39,7 @@ pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError>
     let user = &me.user;
     let view = ProfilePage {
         page: page.context(Some(user)),
+        two_factor: user.has_two_factor(),
         name: user.name.clone(),
         email: user.email.clone(),
         errors: FieldErrors::default(),
@@ -55,6 +59,7 @@ pub async fn submit(
         name: form.name.clone(),
         email: form.email.clone(),
         current_password: form.current_password.clone(),
+        code: form.code.clone(),
     };
     match state.accounts.update_profile(&me.user, change, ip).await {
         Ok(_) => {
@@ -63,9 +68,10 @@ pub async fn submit(
         }
         Err(error) => FormRefusal::show(error, |refusal| ProfilePage {
             page: page.context(Some(&me.user)),
+            two_factor: me.user.has_two_factor(),
             name: form.name.clone(),
             email: form.email.clone(),
-            errors: refusal.errors.clone(),
+            errors: refusal.errors_at("current_password"),
         }),
     }
 }

@@ -1,4 +1,5 @@
-//! `GET,POST /reauth`: the password typed again before a sensitive change.
+//! `GET,POST /reauth`: the password typed again before a sensitive change, and a code from
+//! the authenticator app when two-step login is on.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -18,6 +19,8 @@ use crate::web::{ClientIp, FormRefusal, PageContext, local_path, render, see_oth
 struct ReauthPage {
     page: PageContext,
     next: String,
+    /// Ask for a code too.
+    two_factor: bool,
     errors: FieldErrors,
 }
 
@@ -30,6 +33,7 @@ pub struct NextQuery {
 #[serde(default)]
 pub struct ReauthForm {
     password: SecretString,
+    code: String,
     next: Option<String>,
 }
 
@@ -42,6 +46,7 @@ pub async fn show(
     let view = ReauthPage {
         page: page.context(Some(&me.user)),
         next: local_path(query.next.as_deref()).unwrap_or_default(),
+        two_factor: me.user.has_two_factor(),
         errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
@@ -58,7 +63,7 @@ pub async fn submit(
     let next = local_path(form.next.as_deref());
     match state
         .accounts
-        .reauthenticate(&me.user, &form.password, ip)
+        .reauthenticate(&me.user, &form.password, &form.code, ip)
         .await
     {
         Ok(()) => {
@@ -68,8 +73,13 @@ pub async fn submit(
         Err(error) => FormRefusal::show(error, |refusal| ReauthPage {
             page: page.context(Some(&me.user)),
             next: next.clone().unwrap_or_default(),
-            // Whatever the refusal (a wrong password, a lock), it is said where the password goes.
-            errors: FieldErrors::single("password", refusal.summary().unwrap_or_default()),
+            two_factor: me.user.has_two_factor(),
+            // A wrong code is said at the code; anything else (a wrong password, a lock)
+            // where the password goes.
+            errors: match refusal.errors.get("code") {
+                Some(message) => FieldErrors::single("code", message),
+                None => FieldErrors::single("password", refusal.summary().unwrap_or_default()),
+            },
         }),
     }
 }

@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::SignUpForm;
 use crate::accounts::FieldErrors;
+use crate::accounts::login::LoginStep;
 use crate::auth::{MaybeUser, NewSession};
 use crate::errors::AppError;
 use crate::routes::Page;
@@ -45,10 +46,12 @@ pub async fn submit(
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     let result = state.accounts.sign_up(form.command(), login.ip()).await;
-    login.log_in_or_show_form(result, false, "/profile", |refusal| RegisterPage {
-        page: page.context(None),
-        name: form.name.clone(),
-        email: form.email.clone(),
-        errors: refusal.errors.clone(),
+    login.log_in_or_show_form(result.map(LoginStep::Done), false, "/profile", |refusal| {
+        RegisterPage {
+            page: page.context(None),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            errors: refusal.errors.clone(),
+        }
     })
 }
