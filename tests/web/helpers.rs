@@ -697,3 +697,85 @@ impl TestApp {
         .await
     }
 }
+
+/// The tests' authenticator app: the code for `secret` (base32, as the set-up page shows
+/// it, spaces allowed) at the unix time `now`.
+pub fn totp_code(secret: &str, now: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret.replace(' ', "")).expect("base32");
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .expect("a valid secret")
+        .generate(now as u64)
+        .to_string()
+}
+
+static TOTP_SECRET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"id="totp-secret">([A-Z2-7 ]+)<"#).unwrap());
+static RECOVERY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<li><code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code></li>").unwrap()
+});
+
+/// What a person keeps after turning two-step login on: the secret in their app, and the
+/// recovery codes they wrote down.
+pub struct TwoFactor {
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
+}
+
+impl TwoFactor {
+    /// The code the app shows at the app's current time.
+    pub fn code(&self, app: &TestApp) -> String {
+        totp_code(&self.secret, app.clock.now())
+    }
+}
+
+/// The secret shown on a set-up page.
+pub fn totp_secret_in(html: &str) -> Option<String> {
+    TOTP_SECRET.captures(html).map(|c| c[1].to_string())
+}
+
+/// The recovery codes shown on a page.
+pub fn recovery_codes_in(html: &str) -> Vec<String> {
+    RECOVERY_CODE
+        .captures_iter(html)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+impl Browser {
+    /// Turns two-step login on through its page, as a person would: reads the secret, types
+    /// the app's code, keeps the recovery codes. The clock then moves on one 30-second step,
+    /// so the next code the app shows is a new one.
+    pub async fn turn_on_two_factor(&self, app: &TestApp) -> TwoFactor {
+        let (status, html) = self.get_text("/profile/two-factor").await;
+        assert_eq!(status, StatusCode::OK, "the set-up page: {html}");
+        let secret = totp_secret_in(&html).expect("the set-up page shows the secret");
+        let code = totp_code(&secret, app.clock.now());
+        let response = self.submit("/profile/two-factor", &[("code", &code)]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let recovery_codes = recovery_codes_in(&response.text().await.unwrap());
+        assert_eq!(recovery_codes.len(), 10, "ten recovery codes are shown");
+        app.clock.advance(30);
+        TwoFactor {
+            secret,
+            recovery_codes,
+        }
+    }
+
+    /// Logs in with the password and then the code: both steps of a two-step login.
+    pub async fn login_with_code(
+        &self,
+        email: &str,
+        password: &str,
+        code: &str,
+    ) -> reqwest::Response {
+        let response = self.login(email, password).await;
+        assert_eq!(
+            location(&response),
+            "/login/two-factor",
+            "the password leads to the second step"
+        );
+        self.submit("/login/two-factor", &[("code", code)]).await
+    }
+}
