@@ -21,4 +21,5 @@ mod setup;
 mod signup;
 mod throttling;
 mod transactions;
+mod two_factor;
 mod verification;
