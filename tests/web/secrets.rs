@@ -1,7 +1,8 @@
 //! Nothing secret leaks: a whole account story is played through, and every response body
 //! and redirect, every log line the test run wrote, and every audit row is searched for the
 //! passwords typed, the stored hashes, the session keys, the one-time link tokens and API
-//! tokens (a new API token is shown once, on the page right after it is made, and nowhere else).
+//! tokens, authenticator secrets and recovery codes (a new API token, a secret to set up and new
+//! recovery codes are each shown once, on the page that makes them, and nowhere else).
 
 use std::sync::Mutex;
 
@@ -60,9 +61,12 @@ fn cookie_secrets(browser: &Browser) -> Vec<String> {
     vec![value, key]
 }
 
-/// Every stored hash: passwords, session keys, one-time and API tokens.
+/// Every stored hash: passwords, session keys, one-time and API tokens, recovery codes;
+/// and the sealed authenticator secrets.
 async fn stored_hashes(app: &TestApp) -> Vec<String> {
-    use gatehouse::db::schema::{api_tokens, one_time_tokens, sessions, users};
+    use gatehouse::db::schema::{
+        api_tokens, one_time_tokens, recovery_codes, sessions, totp_secrets, users,
+    };
     let mut hashes: Vec<String> = app
         .query(|c| users::table.select(users::password_hash).load(c))
         .await;
@@ -82,6 +86,22 @@ async fn stored_hashes(app: &TestApp) -> Vec<String> {
         app.query(|c| {
             api_tokens::table
                 .select(api_tokens::token_hash)
+                .load::<String>(c)
+        })
+        .await,
+    );
+    hashes.extend(
+        app.query(|c| {
+            recovery_codes::table
+                .select(recovery_codes::code_hash)
+                .load::<String>(c)
+        })
+        .await,
+    );
+    hashes.extend(
+        app.query(|c| {
+            totp_secrets::table
+                .select(totp_secrets::sealed_secret)
                 .load::<String>(c)
         })
         .await,
@@ -170,6 +190,20 @@ on_both_backends! {
         }
         t.get(&phone, "/profile/tokens").await;
         secrets.push(token);
+
+        // She turns on two-step login (the set-up page shows the secret and the codes, once,
+        // by design), then logs in with a code, and later with a recovery code.
+        let two_factor = phone.turn_on_two_factor(&app).await;
+        t.get(&phone, "/profile/two-factor").await;
+        t.keep(phone.logout().await).await;
+        t.keep(phone.login("ada@example.com", RESET).await).await;
+        t.keep(phone.submit("/login/two-factor", &[("code", "000000")]).await).await;
+        t.keep(phone.submit("/login/two-factor", &[("code", &two_factor.code(&app))]).await).await;
+        t.keep(phone.logout().await).await;
+        t.keep(phone.login_with_code("ada@example.com", RESET, &two_factor.recovery_codes[0]).await).await;
+        secrets.push(two_factor.secret.replace(' ', ""));
+        secrets.push(two_factor.secret.clone());
+        secrets.extend(two_factor.recovery_codes.iter().flat_map(|code| [code.clone(), code.replace('-', "")]));
 
         secrets.extend(stored_hashes(&app).await);
         assert!(secrets.len() > 12, "the story made its secrets");
