@@ -112,3 +112,16 @@ pub(super) fn recovery_code_used(user: &User, left: i64) -> Mail {
         ),
     }
 }
+
+/// To the owner when a code from their app was typed a second time (ASVS 2.8.5).
+pub(super) fn code_reused(user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "A code for your Gatehouse account was used twice".into(),
+        body: "A code from your authenticator app that had already been used was just typed again, \
+               after the right password, and refused.\n\n\
+               If it was you (a form sent twice), nothing is wrong. If it was not, someone has your \
+               password and saw a code: change your password and tell your administrator at once.\n"
+            .into(),
+    }
+}

@@ -50,6 +50,9 @@ impl CodeKind {
     }
 }
 
+/// Why a code was refused when it was one already used (see [`CodeCheck::Refused`]).
+const REUSED: &str = "code already used";
+
 /// What the check of one code found, inside its transaction.
 enum CodeCheck {
     Accepted(CodeKind),
@@ -227,7 +230,12 @@ impl Accounts {
                 Ok(user)
             }
             CodeCheck::Accepted(CodeKind::App) => Ok(user),
-            CodeCheck::Refused(_) => Err(AccountError::invalid("code", WRONG_CODE)),
+            CodeCheck::Refused(reason) => {
+                if reason == REUSED {
+                    self.mail(mails::code_reused(&user));
+                }
+                Err(AccountError::invalid("code", WRONG_CODE))
+            }
         }
     }
 
@@ -287,7 +295,7 @@ fn check_code(
             let step = i64::try_from(step).map_err(AccountError::internal)?;
             Ok(match two_factor::take_step(conn, user_id, step)? {
                 true => CodeCheck::Accepted(CodeKind::App),
-                false => CodeCheck::Refused("code already used"),
+                false => CodeCheck::Refused(REUSED),
             })
         }
         SecondFactorCode::Recovery(code) => {

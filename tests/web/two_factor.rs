@@ -121,6 +121,9 @@ on_both_backends! {
         let replayed = attacker.login_with_code(EMAIL, PASSWORD, &code).await;
         assert_eq!(replayed.status(), StatusCode::UNPROCESSABLE_ENTITY, "the same code again is refused");
         assert!(!is_logged_in(&attacker).await);
+        app.wait_for_mail(EMAIL, "had already been used was just typed again").await;
+        let actions: Vec<(String, Option<String>)> = app.audit_rows().await.into_iter().map(|r| (r.0, r.3)).collect();
+        assert!(actions.contains(&("login_second_factor".into(), Some("code already used".into()))), "{actions:?}");
         app.clock.advance(STEP);
         let next = attacker.submit("/login/two-factor", &[("code", &two_factor.code(&app))]).await;
         assert_eq!(location(&next), "/profile", "the next step's code works");
