@@ -74,8 +74,10 @@ impl Accounts {
         let secret = self
             .db
             .transaction(move |conn| {
-                if let Some(row) = two_factor::find_secret(conn, id)? {
-                    return open_secret(&sealer, &row);
+                // An unfinished set-up's secret is shown again (unless the secret key changed).
+                let unfinished = two_factor::find_secret(conn, id)?;
+                if let Some(secret) = unfinished.and_then(|row| open_secret(&sealer, &row).ok()) {
+                    return Ok(secret);
                 }
                 let mut secret = vec![0u8; 20];
                 rand::fill(secret.as_mut_slice());
@@ -310,10 +312,19 @@ fn check_code(
     }
 }
 
+/// The secret, unsealed. One that does not open (the secret key was changed or lost) is
+/// said plainly to the person, and logged for the operator: an admin can turn two-step
+/// login off for them.
 fn open_secret(sealer: &Sealer, row: &TotpSecretRow) -> Result<Vec<u8>, AccountError> {
     sealer
         .open(&row.sealed_secret, &row.user_id.to_string().into_bytes())
-        .map_err(|e| AccountError::Internal(e.into()))
+        .map_err(|error| {
+            log::error!("account {}: {error}", row.user_id);
+            AccountError::invalid(
+                "code",
+                "Codes for this account cannot be checked on this server now. Ask an administrator to turn two-step login off for you.",
+            )
+        })
 }
 
 /// New codes as shown, and their hashes as stored.

@@ -306,6 +306,17 @@ on_both_backends! {
         assert_eq!(location(&new), "/profile");
     }
 
+    async fn a_lost_secret_key_is_said_plainly_not_a_server_error(app: TestApp) {
+        let two_factor = ada_with_two_factor(&app).await;
+        let new_key = app
+            .with_settings(|settings| settings.secret_key = Some(gatehouse::config::SecretKey::generate()))
+            .await;
+        let browser = new_key.browser();
+        let refused = browser.login_with_code(EMAIL, PASSWORD, &two_factor.code(&app)).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().await.unwrap().contains("Ask an administrator to turn two-step login off"));
+    }
+
     async fn a_half_done_login_has_no_authority_beyond_its_form(app: TestApp) {
         ada_with_two_factor(&app).await;
         let browser = app.browser();
