@@ -190,13 +190,12 @@ impl Accounts {
         self.db
             .run(move |conn| {
                 let found = queries::find_usable(conn, &hash, now)?;
-                if let Some((token, _)) = &found {
-                    if token
+                if let Some((token, _)) = &found
+                    && token
                         .last_used_at
                         .is_none_or(|at| now - at >= TOUCH_INTERVAL)
-                    {
-                        queries::touch(conn, token.id, now)?;
-                    }
+                {
+                    queries::touch(conn, token.id, now)?;
                 }
                 Ok::<_, AccountError>(found)
             })

@@ -53,12 +53,11 @@ pub async fn protect(
     }
 
     let mut response = next.call(req).await?.map_into_boxed_body();
-    if let Some(token) = fresh_token {
-        if is_html(&response) {
-            let cookie =
-                signed_cookie(&state.cookies.key, cookie_name, token, state.cookies.secure);
-            response.response_mut().add_cookie(&cookie)?;
-        }
+    if let Some(token) = fresh_token
+        && is_html(&response)
+    {
+        let cookie = signed_cookie(&state.cookies.key, cookie_name, token, state.cookies.secure);
+        response.response_mut().add_cookie(&cookie)?;
     }
     Ok(response)
 }

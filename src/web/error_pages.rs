@@ -78,10 +78,10 @@ fn already_has_a_page(response: &ServiceResponse<BoxBody>) -> bool {
 
 /// Our own errors say what the visitor may know; actix's are replaced by a generic text.
 fn public_message(response: &ServiceResponse<BoxBody>) -> String {
-    if let Some(error) = response.response().error() {
-        if let Some(app_error) = error.as_error::<AppError>() {
-            return app_error.public_message();
-        }
+    if let Some(error) = response.response().error()
+        && let Some(app_error) = error.as_error::<AppError>()
+    {
+        return app_error.public_message();
     }
     match response.status() {
         StatusCode::NOT_FOUND => "There is no page at this address.".into(),

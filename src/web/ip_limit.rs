@@ -30,10 +30,10 @@ pub async fn middleware(
             .app_data::<web::Data<AppState>>()
             .and_then(|state| state.ip_limiter.clone());
         let ip = req.extensions().get::<ClientIp>().copied();
-        if let (Some(limiter), Some(ip)) = (limiter, ip) {
-            if let Err(retry_after) = limiter.check(ip.0) {
-                return Ok(req.error_response(AppError::TooManyRequests { retry_after }));
-            }
+        if let (Some(limiter), Some(ip)) = (limiter, ip)
+            && let Err(retry_after) = limiter.check(ip.0)
+        {
+            return Ok(req.error_response(AppError::TooManyRequests { retry_after }));
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())
