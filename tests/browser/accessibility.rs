@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use fantoccini::Locator;
 
 use crate::chrome::Chrome;
-use crate::helpers::PASSWORD;
+use crate::helpers::{PASSWORD, totp_code};
 use crate::in_a_browser_with_javascript;
 
 const AXE: &str = concat!(
@@ -124,6 +124,69 @@ async fn check_after_submit(
     }
     chrome.click(button).await;
     check_and_photograph(chrome, name).await
+}
+
+/// Signs Ada up through the form; she lands on her profile, logged in.
+async fn sign_up(chrome: &Chrome) {
+    chrome.visit("/register").await;
+    for (id, value) in [
+        ("name", "Ada Lovelace"),
+        ("email", "ada@example.com"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ] {
+        chrome.fill(id, value).await;
+    }
+    chrome.click("Create account").await;
+}
+
+/// The secret shown on the two-step login set-up page, as an authenticator app takes it.
+async fn totp_secret_shown(chrome: &Chrome) -> String {
+    chrome
+        .client
+        .find(Locator::Id("totp-secret"))
+        .await
+        .expect("the secret is shown")
+        .text()
+        .await
+        .expect("its text")
+}
+
+/// A 6-digit code that is not `code`: every digit moved on by five.
+fn not_the(code: &str) -> String {
+    code.chars()
+        .map(|digit| char::from_digit((digit.to_digit(10).expect("a digit") + 5) % 10, 10).unwrap())
+        .collect()
+}
+
+/// Asserts that the field with this id is marked wrong, and that the summary links to it.
+async fn assert_marked_wrong(chrome: &Chrome, id: &str) {
+    let field = chrome
+        .client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true"),
+        "#{id} is marked invalid"
+    );
+    let described_by = field
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        described_by
+            .split(' ')
+            .any(|part| part == format!("{id}-error")),
+        "the error is tied to #{id}: {described_by}"
+    );
+    chrome
+        .client
+        .find(Locator::Css(&format!(".error-summary a[href='#{id}']")))
+        .await
+        .unwrap_or_else(|e| panic!("the summary links to #{id}: {e}"));
 }
 
 fn assert_none(found: Vec<String>) {
@@ -242,6 +305,65 @@ in_a_browser_with_javascript! {
         chrome.click("Create admin account").await;
         app.seed_users(3).await;
         found.extend(check_pages(&chrome, &[("dark-admin-users", "/admin/users"), ("dark-admin-user", "/admin/users/2")]).await);
+        assert_none(found);
+        chrome.close().await;
+    }
+
+    async fn two_step_login_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+        sign_up(&chrome).await;
+        chrome.visit("/profile/two-factor").await;
+        let mut found = check_and_photograph(&chrome, "two-factor-setup").await;
+        let secret = totp_secret_shown(&chrome).await;
+        let code = totp_code(&secret, app.clock.now());
+        found.extend(check_after_submit(&chrome, "two-factor-wrong-code", &[("code", &not_the(&code))], "Turn on two-step login").await);
+        assert_marked_wrong(&chrome, "code").await;
+        found.extend(check_after_submit(&chrome, "two-factor-recovery-codes", &[("code", &code)], "Turn on two-step login").await);
+        let codes = chrome.client.find_all(Locator::Css("#recovery-codes li")).await.expect("a list");
+        assert_eq!(codes.len(), 10, "the recovery codes are shown");
+        found.extend(check_pages(&chrome, &[
+            ("two-factor-on", "/profile/two-factor"),
+            ("reauth-two-factor", "/reauth?next=%2Fprofile%2Ftwo-factor"),
+        ]).await);
+        chrome.client.find(Locator::Id("code")).await.expect("re-authentication asks for a code");
+        chrome.visit("/profile/two-factor").await;
+        found.extend(check_after_submit(&chrome, "two-factor-off-errors", &[("password", "not it"), ("off_code", "")], "Turn off").await);
+        assert_marked_wrong(&chrome, "off_code").await;
+
+        chrome.click("Log out").await;
+        for (id, value) in [("email", "ada@example.com"), ("password", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Log in").await;
+        assert_eq!(chrome.path().await, "/login/two-factor");
+        found.extend(check_and_photograph(&chrome, "login-two-factor").await);
+        app.clock.advance(30);
+        let code = totp_code(&secret, app.clock.now());
+        found.extend(check_after_submit(&chrome, "login-two-factor-wrong-code", &[("code", &not_the(&code))], "Log in").await);
+        assert_marked_wrong(&chrome, "code").await;
+        assert_none(found);
+        chrome.close().await;
+    }
+
+    async fn two_step_login_pages_in_dark_mode_have_no_violations(app: TestApp, chrome: Chrome) {
+        chrome.close().await;
+        let chrome = Chrome::start_dark(&app.address).await;
+        sign_up(&chrome).await;
+        chrome.visit("/profile/two-factor").await;
+        let mut found = check_and_photograph(&chrome, "dark-two-factor-setup").await;
+        let qr_code = chrome.client.find(Locator::Css(".qr-code")).await.expect("a QR code");
+        assert_eq!(qr_code.css_value("background-color").await.unwrap(), "rgba(255, 255, 255, 1)", "the QR code stays dark on white, so that it scans");
+        let secret = totp_secret_shown(&chrome).await;
+        let code = totp_code(&secret, app.clock.now());
+        found.extend(check_after_submit(&chrome, "dark-two-factor-wrong-code", &[("code", &not_the(&code))], "Turn on two-step login").await);
+        found.extend(check_after_submit(&chrome, "dark-two-factor-recovery-codes", &[("code", &code)], "Turn on two-step login").await);
+        found.extend(check_pages(&chrome, &[("dark-reauth-two-factor", "/reauth?next=%2Fprofile%2Ftwo-factor")]).await);
+        chrome.click("Log out").await;
+        for (id, value) in [("email", "ada@example.com"), ("password", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Log in").await;
+        assert_eq!(chrome.path().await, "/login/two-factor");
+        found.extend(check_and_photograph(&chrome, "dark-login-two-factor").await);
         assert_none(found);
         chrome.close().await;
     }

@@ -5,7 +5,7 @@ use fantoccini::key::Key;
 use reqwest::StatusCode;
 
 use crate::chrome::{Chrome, JavaScript};
-use crate::helpers::{PASSWORD, location};
+use crate::helpers::{PASSWORD, location, totp_code};
 use crate::in_a_browser;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -24,6 +24,32 @@ async fn log_in(chrome: &Chrome, email: &str, password: &str) {
     chrome.fill("email", email).await;
     chrome.fill("password", password).await;
     chrome.click("Log in").await;
+}
+
+/// The text of the element with this id, as the person reads it off the page.
+async fn read(chrome: &Chrome, id: &str) -> String {
+    chrome
+        .client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("nothing shown as #{id}: {e}"))
+        .text()
+        .await
+        .expect("its text")
+}
+
+/// The recovery codes listed on the page, as the person writes them down.
+async fn recovery_codes_shown(chrome: &Chrome) -> Vec<String> {
+    let mut codes = Vec::new();
+    for code in chrome
+        .client
+        .find_all(Locator::Css("#recovery-codes li code"))
+        .await
+        .expect("a list")
+    {
+        codes.push(code.text().await.expect("a code"));
+    }
+    codes
 }
 
 in_a_browser! {
@@ -199,6 +225,65 @@ in_a_browser! {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert_eq!(chrome.path().await, "/profile");
+        chrome.close().await;
+    }
+
+    async fn two_step_login_is_turned_on_and_asked_for_at_the_next_login(app: TestApp, chrome: Chrome) {
+        sign_up(&chrome, "Ada", "ada@example.com").await;
+        chrome.click("Two-step login (off)").await;
+        assert_eq!(chrome.path().await, "/profile/two-factor", "no password asked again: she just signed up");
+        assert!(chrome.client.find(Locator::Css(".qr-code svg")).await.is_ok(), "a QR code to scan");
+        // Her authenticator app takes the key as typed, and shows a code.
+        let secret = read(&chrome, "totp-secret").await;
+        chrome.fill("code", &totp_code(&secret, app.clock.now())).await;
+        chrome.click("Turn on two-step login").await;
+        assert_eq!(chrome.path().await, "/profile/two-factor");
+        let text = chrome.text().await;
+        assert!(text.contains("Your recovery codes") && text.contains("Two-step login is on"), "{text}");
+        let codes = recovery_codes_shown(&chrome).await;
+        assert_eq!(codes.len(), 10, "ten recovery codes to write down: {codes:?}");
+
+        chrome.click("Log out").await;
+        assert_eq!(chrome.path().await, "/login");
+        log_in(&chrome, "ada@example.com", PASSWORD).await;
+        assert_eq!(chrome.path().await, "/login/two-factor", "the password alone is not enough");
+        assert!(chrome.text().await.contains("Enter your code"));
+        // A code is taken once per 30-second step: the app shows the next one.
+        app.clock.advance(30);
+        chrome.fill("code", &totp_code(&secret, app.clock.now())).await;
+        chrome.click("Log in").await;
+        assert_eq!(chrome.path().await, "/profile");
+        let text = chrome.text().await;
+        assert!(text.contains("Signed in as Ada") && text.contains("Two-step login (on)"), "{text}");
+        chrome.close().await;
+    }
+
+    async fn a_recovery_code_logs_in_once_when_the_phone_is_lost(app: TestApp, chrome: Chrome) {
+        // Ada turned two-step login on with her phone and wrote down her recovery codes.
+        let laptop = app.signed_up_browser("Ada", "ada@example.com").await;
+        let kept = laptop.turn_on_two_factor(&app).await;
+        let recovery_code = kept.recovery_codes[3].clone();
+        // The phone is lost; she logs in on this browser with a recovery code.
+        chrome.visit("/login").await;
+        log_in(&chrome, "ada@example.com", PASSWORD).await;
+        assert_eq!(chrome.path().await, "/login/two-factor");
+        chrome.fill("code", &recovery_code).await;
+        chrome.click("Log in").await;
+        assert_eq!(chrome.path().await, "/profile");
+        assert!(chrome.text().await.contains("Signed in as Ada"));
+        app.wait_for_mail("ada@example.com", "A recovery code was used").await;
+        chrome.click("Two-step login (on)").await;
+        assert_eq!(read(&chrome, "codes-left").await, "9", "the code used is gone from the count");
+
+        // The same code does not work a second time.
+        chrome.click("Log out").await;
+        assert_eq!(chrome.path().await, "/login");
+        log_in(&chrome, "ada@example.com", PASSWORD).await;
+        chrome.fill("code", &recovery_code).await;
+        chrome.click("Log in").await;
+        assert_eq!(chrome.path().await, "/login/two-factor");
+        let text = chrome.text().await;
+        assert!(text.contains("That code is not correct."), "{text}");
         chrome.close().await;
     }
 }
