@@ -142,6 +142,9 @@ struct ConfigArgs {
         global = true
     )]
     body_timeout: String,
+    /// Admin pages and admin API calls only for admins with two-step login on: true or false
+    #[arg(long, env = "GATEHOUSE_REQUIRE_ADMIN_2FA", global = true)]
+    require_admin_2fa: Option<String>,
 }
 
 impl ConfigArgs {
@@ -159,6 +162,7 @@ impl ConfigArgs {
             ip_rate_limit: self.ip_rate_limit,
             ipv6_prefix: self.ipv6_prefix,
             body_timeout: self.body_timeout,
+            require_admin_2fa: self.require_admin_2fa,
         }
     }
 }

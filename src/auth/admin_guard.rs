@@ -1,7 +1,9 @@
 //! The one gate in front of `/admin` and the admin part of `/api`: the user is loaded from
 //! the database on every request and must hold the admin role. Passing it ([`AdminUser`]
 //! for pages, [`ApiAdmin`] for the API, which answers in JSON) is how a handler gets
-//! [`AdminPowers`]; a refused caller is audited.
+//! [`AdminPowers`]; a refused caller is audited. Where admins must use two-step login
+//! (`GATEHOUSE_REQUIRE_ADMIN_2FA`), an admin without it is sent to set it up (pages) or
+//! refused with 403 (API) — not audited: they are an admin, one step short.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,7 +32,14 @@ impl FromRequest for AdminUser {
         let req = req.clone();
         Box::pin(async move {
             let me = current.await?;
-            let powers = admin_powers(&req, &me.user).await?;
+            let powers = match admin_powers(&req, &me.user).await {
+                Err(error @ AppError::TwoFactorRequired) => {
+                    // Said on the set-up page, where the redirect leads.
+                    me.session.set_flash(&error.to_string())?;
+                    return Err(error.into());
+                }
+                powers => powers?,
+            };
             Ok(Self { me, powers })
         })
     }
@@ -65,12 +74,16 @@ impl ApiAdmin {
     }
 }
 
-/// The admin powers of `user`, or `Forbidden` after auditing the attempt.
+/// The admin powers of `user`, or `Forbidden` after auditing the attempt, or
+/// `TwoFactorRequired` for an admin without two-step login where admins must have it.
 async fn admin_powers(req: &HttpRequest, user: &User) -> Result<AdminPowers, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
     if let Some(powers) = state.accounts.admin_powers(user) {
+        if state.settings.require_admin_2fa && !user.has_two_factor() {
+            return Err(AppError::TwoFactorRequired);
+        }
         return Ok(powers);
     }
     state

@@ -29,6 +29,7 @@ pub struct RawConfig {
     pub ip_rate_limit: String,
     pub ipv6_prefix: String,
     pub body_timeout: String,
+    pub require_admin_2fa: Option<String>,
 }
 
 /// A configuration value that cannot be used; printed as one line, exit code 2.
@@ -80,6 +81,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Admin pages and admin API calls only for admins with two-step login on.
+    pub require_admin_2fa: bool,
 }
 
 impl Settings {
@@ -115,6 +118,15 @@ impl Settings {
                 )
             })?,
         };
+        let require_admin_2fa = match raw.require_admin_2fa.as_deref() {
+            None => false,
+            Some(value) => parse_bool(value).ok_or_else(|| {
+                invalid(
+                    "GATEHOUSE_REQUIRE_ADMIN_2FA",
+                    format!("{value:?} is not true or false"),
+                )
+            })?,
+        };
         Ok(Self {
             database_url,
             addr,
@@ -133,6 +145,7 @@ impl Settings {
                 1..=300,
             )?),
             workers: None,
+            require_admin_2fa,
         })
     }
 }
@@ -304,6 +317,19 @@ mod tests {
             })
         );
         assert_eq!(settings.mail, MailTransport::Files("data/outbox".into()));
+        assert!(
+            !settings.require_admin_2fa,
+            "admins need no two-step login by default"
+        );
+    }
+
+    #[test]
+    fn two_step_login_can_be_required_of_admins() {
+        let raw = RawConfig {
+            require_admin_2fa: Some("true".into()),
+            ..defaults()
+        };
+        assert!(Settings::from_raw(&raw).unwrap().require_admin_2fa);
     }
 
     #[test]
@@ -408,6 +434,13 @@ mod tests {
                     ..defaults()
                 },
                 "GATEHOUSE_BODY_TIMEOUT",
+            ),
+            (
+                RawConfig {
+                    require_admin_2fa: Some("sometimes".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_REQUIRE_ADMIN_2FA",
             ),
         ];
         for (raw, variable) in cases {

@@ -3,8 +3,8 @@
 //! - search uses SQLite's FTS5 trigram index or PostgreSQL's pg_trgm index (3+ characters);
 //!   on SQLite the index holds each user under a key in the list's default order (newest
 //!   first, see migration 8), so a search in creation order reads its page straight from it;
-//! - totals come from `user_counts` (kept exact by triggers), or for a search are counted up
-//!   to [`COUNT_CAP`];
+//! - totals come from `user_counts` (kept exact by triggers), or for a search or the
+//!   two-step login filter (which the counters do not split by) are counted up to [`COUNT_CAP`];
 //! - a page's ids are read from the sort order's index first, then only those rows are loaded.
 //!
 //! Every ordering ends on `id` so that pages never overlap or skip a row.
@@ -101,6 +101,9 @@ pub struct UserFilter {
     pub search: Option<SearchTerm>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// Whether two-step login is on. `user_counts` and `user_created_days` do not count by
+    /// it, so with this set the total is capped as a search's is, and no day is sought.
+    pub two_factor: Option<bool>,
 }
 
 /// Counting the matches of a search stops here; the page then says "1,000+".
@@ -191,6 +194,12 @@ fn filtered(filter: &UserFilter, dialect: Dialect) -> BoxedUsers<'static> {
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
+    query = match filter.two_factor {
+        None => query,
+        // The partial index `users_two_factor` holds exactly these.
+        Some(true) => query.filter(users::two_factor_since.is_not_null()),
+        Some(false) => query.filter(users::two_factor_since.is_null()),
+    };
     query
 }
 
@@ -242,10 +251,17 @@ fn created_from_the_search_index(
     }
 }
 
-/// Exact from `user_counts` without a search; with one, counted up to [`COUNT_CAP`].
+/// Whether `user_counts` and `user_created_days` can answer for this filter: they count by
+/// role and status only.
+fn counted_by_triggers(filter: &UserFilter) -> bool {
+    search_term(filter).is_none() && filter.two_factor.is_none()
+}
+
+/// Exact from `user_counts` when it counts what the filter asks; else (a search, two-step
+/// login) counted up to [`COUNT_CAP`].
 fn total(conn: &mut DbConnection, filter: &UserFilter, dialect: Dialect) -> QueryResult<Total> {
     use super::schema::user_counts;
-    if search_term(filter).is_none() {
+    if counted_by_triggers(filter) {
         let mut counts = user_counts::table
             .select(user_counts::n)
             .into_boxed::<MultiBackend>();
@@ -341,18 +357,18 @@ pub fn page(
     };
     let mut offset = offset;
     let seeks_by_day = matches!(dialect, Dialect::Postgres)
-        && search_term(filter).is_none()
+        && counted_by_triggers(filter)
         && order.column == SortColumn::Created
         && offset >= DEEP_OFFSET;
-    if seeks_by_day {
-        if let Some((day, within)) = seek_created_day(conn, filter, order.descending, offset)? {
-            query = if order.descending {
-                query.filter(users::created_at.lt((day + 1) * DAY))
-            } else {
-                query.filter(users::created_at.ge(day * DAY))
-            };
-            offset = within;
-        }
+    if seeks_by_day
+        && let Some((day, within)) = seek_created_day(conn, filter, order.descending, offset)?
+    {
+        query = if order.descending {
+            query.filter(users::created_at.lt((day + 1) * DAY))
+        } else {
+            query.filter(users::created_at.ge(day * DAY))
+        };
+        offset = within;
     }
     let ids: Vec<i64> = query
         .select(users::id)
@@ -389,7 +405,7 @@ fn sqlite_search_in_creation_order(
     use diesel::sql_types::{BigInt, Bool, Text};
     let id = id_of_search_key("s.rowid");
     let mut sql = format!("SELECT {id} AS id FROM users_search s");
-    if filter.role.is_some() || filter.active.is_some() {
+    if filter.role.is_some() || filter.active.is_some() || filter.two_factor.is_some() {
         sql.push_str(&format!(" JOIN users u ON u.id = {id}"));
     }
     sql.push_str(" WHERE users_search MATCH ?");
@@ -398,6 +414,11 @@ fn sqlite_search_in_creation_order(
     }
     if filter.active.is_some() {
         sql.push_str(" AND u.active = ?");
+    }
+    match filter.two_factor {
+        None => {}
+        Some(true) => sql.push_str(" AND u.two_factor_since IS NOT NULL"),
+        Some(false) => sql.push_str(" AND u.two_factor_since IS NULL"),
     }
     // Ascending keys are newest first.
     let direction = if descending { "ASC" } else { "DESC" };

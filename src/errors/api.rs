@@ -146,6 +146,9 @@ impl From<AppError> for ApiError {
             AppError::TooManyRequests { retry_after } => Self::TooManyRequests { retry_after },
             AppError::Locked { retry_after } => Self::Locked { retry_after },
             AppError::Forbidden | AppError::CsrfRejected => Self::Forbidden("You may not do this"),
+            AppError::TwoFactorRequired => Self::Forbidden(
+                "This site requires admins to use two-step login: turn it on at /profile/two-factor first",
+            ),
             AppError::ReauthenticationRequired { .. } => {
                 Self::Forbidden("Confirm your password in the browser first")
             }

@@ -15,6 +15,9 @@ pub use api::ApiError;
 
 use crate::accounts::{AccountError, FieldErrors};
 
+/// Where an admin who must have two-step login sets it up.
+const TWO_FACTOR_SETUP: &str = "/profile/two-factor";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("Page not found")]
@@ -33,6 +36,10 @@ pub enum AppError {
     Unauthorized(String),
     #[error("You do not have access to this page")]
     Forbidden,
+    /// An admin without two-step login where it is required of admins
+    /// (`GATEHOUSE_REQUIRE_ADMIN_2FA`): sent to set it up.
+    #[error("This site requires admins to use two-step login: turn it on to use the admin pages.")]
+    TwoFactorRequired,
     #[error("Please log in to continue")]
     LoginRequired { next: String },
     /// A sensitive change needs the password typed again (see `auth::reauth`).
@@ -188,9 +195,9 @@ impl ResponseError for AppError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::LinkExpired => StatusCode::GONE,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
-            Self::LoginRequired { .. } | Self::ReauthenticationRequired { .. } => {
-                StatusCode::SEE_OTHER
-            }
+            Self::LoginRequired { .. }
+            | Self::ReauthenticationRequired { .. }
+            | Self::TwoFactorRequired => StatusCode::SEE_OTHER,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -211,6 +218,9 @@ impl ResponseError for AppError {
             }
             Self::ReauthenticationRequired { next } => {
                 response.insert_header((header::LOCATION, back_to("reauth", next)));
+            }
+            Self::TwoFactorRequired => {
+                response.insert_header((header::LOCATION, TWO_FACTOR_SETUP));
             }
             _ => {}
         }

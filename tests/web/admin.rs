@@ -123,7 +123,7 @@ on_both_backends! {
         for (key, label) in [("name", "Name"), ("role", "Role"), ("status", "Status"), ("created", "Created"), ("last_login", "Last login")] {
             assert!(html.contains(&format!(r#"<a href="/admin/users?sort={key}">{label}</a></th>"#)), "every column has a sorting header: {label}");
         }
-        assert_eq!(html.matches("<th scope=\"col\"").count(), 7, "a header for the checkbox and each of the six columns");
+        assert_eq!(html.matches("<th scope=\"col\"").count(), 8, "a header for the checkbox, each of the six sorting columns and two-step login");
     }
 
     async fn bad_list_parameters_are_answered_400_with_the_reason(app: TestApp) {

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::on_both_backends;
 
-const USER_FIELDS: [&str; 7] = [
+const USER_FIELDS: [&str; 8] = [
     "active",
     "created_at",
     "email",
@@ -15,6 +15,7 @@ const USER_FIELDS: [&str; 7] = [
     "last_login_at",
     "name",
     "role",
+    "two_factor",
 ];
 
 #[track_caller]
@@ -402,7 +403,7 @@ on_both_backends! {
         }
         operations.sort();
         assert_eq!(operations, [
-            "DELETE /api/users/{id}", "GET /api/me", "GET /api/openapi.json", "GET /api/users",
+            "DELETE /api/users/{id}", "DELETE /api/users/{id}/two-factor", "GET /api/me", "GET /api/openapi.json", "GET /api/users",
             "GET /api/users/{id}", "PATCH /api/users/{id}", "POST /api/users",
         ]);
         assert_eq!(doc.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

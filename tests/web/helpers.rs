@@ -150,11 +150,11 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((server, name)) = &self.postgres {
-            if let Ok(mut conn) = PgConnection::establish(server) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let Some((server, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(server)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
@@ -209,6 +209,7 @@ impl TestApp {
             ipv6_prefix: 64,
             body_timeout: std::time::Duration::from_secs(15),
             workers: Some(2),
+            require_admin_2fa: false,
         };
         let mut settings = settings;
         configure(&mut settings);

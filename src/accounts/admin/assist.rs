@@ -1,11 +1,17 @@
-//! Helping a person who is stuck: lifting a login lock, vouching for an email address.
+//! Helping a person who is stuck: lifting a login lock, vouching for an email address,
+//! turning two-step login off for someone who lost their authenticator and recovery codes.
 
 use std::fmt::Display;
 
 use super::{Acting, AdminPowers};
 use crate::accounts::audit::action;
-use crate::accounts::{AccountError, User, email_verification};
-use crate::db::{DbConnection, throttles, users};
+use crate::accounts::{AccountError, User, email_verification, mails};
+use crate::db::{DbConnection, sessions, throttles, two_factor, users};
+
+const TWO_FACTOR_ALREADY_OFF: &str =
+    "Two-step login is not on for this account; nothing was changed.";
+const OWN_TWO_FACTOR: &str = "Turn your own two-step login off on your profile's two-step \
+     login page; it asks for your password and a code.";
 
 impl AdminPowers {
     /// Lifts a login lock and forgets the failed logins counted against the account's email.
@@ -31,6 +37,40 @@ impl AdminPowers {
             Ok(true)
         })
         .await
+    }
+
+    /// Turns two-step login off for account `id` (they lost their phone and their recovery
+    /// codes): the secret and the codes go, every session of theirs ends, and the audit row
+    /// is written, in one transaction; then they are mailed. Refused (nothing changes, no
+    /// audit) when it is not on, and for the admin's own account, which has its own page.
+    pub async fn turn_off_two_factor_for(
+        &self,
+        id: i64,
+        ip: impl Display,
+    ) -> Result<User, AccountError> {
+        if id == self.admin.id {
+            return Err(AccountError::invalid("two_factor", OWN_TWO_FACTOR));
+        }
+        let (acting, db) = (Acting::new(self, ip), self.accounts.db.clone());
+        let user = db
+            .transaction(move |conn| {
+                let user = users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)?;
+                if !user.has_two_factor() {
+                    return Err(AccountError::invalid("two_factor", TWO_FACTOR_ALREADY_OFF));
+                }
+                two_factor::turn_off(conn, id, acting.now)?;
+                let ended = sessions::delete_for_user(conn, id, None)?;
+                acting
+                    .audit(action::ADMIN_TWO_FACTOR_DISABLE, &user)
+                    .detail(format!(
+                        "two-step login turned off; sessions ended: {ended}"
+                    ))
+                    .write(conn, acting.now)?;
+                Ok(user)
+            })
+            .await?;
+        self.accounts.mail(mails::two_factor_off(&user, true));
+        Ok(user)
     }
 
     /// A change to one account that no guard depends on: `change` says whether it changed

@@ -160,6 +160,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             last_login_at: None,
+            two_factor_since: None,
         }
     }
 

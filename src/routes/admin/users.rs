@@ -1,4 +1,5 @@
-//! `GET /admin/users` (search, filter, sort, pages) and `GET /admin/users/{id}`.
+//! `GET /admin/users` (search, filter, sort, pages), `GET /admin/users/{id}`, and the small
+//! helps on that page: unlock, mark verified, turn two-step login off.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -12,7 +13,7 @@ use crate::auth::AdminUser;
 use crate::domain::{Role, SearchTerm};
 use crate::errors::AppError;
 use crate::routes::Page;
-use crate::web::{ClientIp, PageContext, format_time, render, see_other, url_encode};
+use crate::web::{ClientIp, FormRefusal, PageContext, format_time, render, see_other, url_encode};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -22,6 +23,7 @@ pub struct ListQuery {
     q: Option<String>,
     role: Option<String>,
     status: Option<String>,
+    two_factor: Option<String>,
     sort: Option<String>,
     page: Option<String>,
 }
@@ -48,16 +50,8 @@ impl ListQuery {
                     .map_err(|_| AppError::BadRequest("role must be user or admin".into()))
             })
             .transpose()?;
-        let active = match given(&self.status).as_deref() {
-            None => None,
-            Some("active") => Some(true),
-            Some("disabled") => Some(false),
-            Some(_) => {
-                return Err(AppError::BadRequest(
-                    "status must be active or disabled".into(),
-                ));
-            }
-        };
+        let active = either(given(&self.status), ("active", "disabled"), "status")?;
+        let two_factor = either(given(&self.two_factor), ("on", "off"), "two_factor")?;
         let order = match given(&self.sort) {
             None => UserOrder::default(),
             Some(sort) => UserOrder::parse(&sort).ok_or_else(|| {
@@ -81,10 +75,28 @@ impl ListQuery {
                 search,
                 role,
                 active,
+                two_factor,
             },
             order,
             page,
         })
+    }
+}
+
+/// A two-valued filter: `Some(true)` for the first word, `Some(false)` for the second,
+/// `None` when not given; anything else is a 400 naming `parameter` and both words.
+fn either(
+    value: Option<String>,
+    (yes, no): (&str, &str),
+    parameter: &str,
+) -> Result<Option<bool>, AppError> {
+    match value.as_deref() {
+        None => Ok(None),
+        Some(word) if word == yes => Ok(Some(true)),
+        Some(word) if word == no => Ok(Some(false)),
+        Some(_) => Err(AppError::BadRequest(format!(
+            "{parameter} must be {yes} or {no}"
+        ))),
     }
 }
 
@@ -104,6 +116,9 @@ impl ListParams {
                 if active { "active" } else { "disabled" }
             ));
         }
+        if let Some(on) = self.filter.two_factor {
+            parts.push(format!("two_factor={}", on_or_off(on)));
+        }
         if order != UserOrder::default() {
             parts.push(format!("sort={}", order.as_param()));
         }
@@ -118,6 +133,10 @@ impl ListParams {
     }
 }
 
+fn on_or_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
 struct UserRow {
     id: i64,
     email: String,
@@ -126,6 +145,8 @@ struct UserRow {
     active: bool,
     created: String,
     last_login: String,
+    /// Since when two-step login is on, if it is.
+    two_factor_since: Option<String>,
 }
 
 impl From<User> for UserRow {
@@ -136,6 +157,7 @@ impl From<User> for UserRow {
             last_login: user
                 .last_login_at
                 .map_or_else(|| "never".into(), format_time),
+            two_factor_since: user.two_factor_since.map(format_time),
             id: user.id,
             email: user.email,
             name: user.name,
@@ -164,6 +186,8 @@ struct UsersPage {
     q: String,
     role: String,
     status: String,
+    /// `on`, `off` or empty, as the filter form shows it.
+    two_factor: String,
     rows: Vec<UserRow>,
     /// `121 users`, or `1,000+ users` for a search with very many matches.
     total_label: String,
@@ -219,7 +243,7 @@ fn thousands(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -270,6 +294,11 @@ pub async fn list(
             .active
             .map(|a| if a { "active" } else { "disabled" }.to_string())
             .unwrap_or_default(),
+        two_factor: params
+            .filter
+            .two_factor
+            .map(|on| on_or_off(on).to_string())
+            .unwrap_or_default(),
         rows: rows.into_iter().map(UserRow::from).collect(),
         total_label: total_label(total),
         current_page: params.page,
@@ -292,6 +321,8 @@ struct UserPage {
     verified: bool,
     /// `Some(time)` while password login is locked.
     locked_until: Option<String>,
+    /// The admin's own account: their two-step login is turned off on their profile.
+    own: bool,
     events: Vec<EventRow>,
 }
 
@@ -306,6 +337,7 @@ pub async fn show(
         page: page.context(Some(admin.powers.admin())),
         verified: activity.user.email_verified_at.is_some(),
         locked_until: activity.locked_until.map(format_time),
+        own: activity.user.id == admin.powers.admin().id,
         user: UserRow::from(activity.user),
         events: activity.events.into_iter().map(EventRow::from).collect(),
     };
@@ -341,4 +373,26 @@ pub async fn mark_verified(
         .session
         .set_flash(&format!("{} is marked verified.", user.email))?;
     Ok(see_other(&format!("/admin/users/{}", user.id)))
+}
+
+#[post("/admin/users/{id}/two-factor/off")]
+pub async fn turn_off_two_factor(
+    admin: AdminUser,
+    ip: ClientIp,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let message = match admin.powers.turn_off_two_factor_for(id, ip).await {
+        Ok(user) => format!(
+            "Two-step login is off for {}: their sessions ended, and they were mailed. \
+             They can log in with their password alone.",
+            user.email
+        ),
+        // Already off, or the admin's own: said on the page, nothing changed.
+        Err(error) => FormRefusal::from_error(error)?
+            .summary()
+            .unwrap_or_default(),
+    };
+    admin.me.session.set_flash(&message)?;
+    Ok(see_other(&format!("/admin/users/{id}")))
 }

@@ -42,6 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(users::update))
                     .route(web::delete().to(users::delete)),
             )
+            .service(
+                resource("/users/{id}/two-factor")
+                    .route(web::delete().to(users::turn_off_two_factor)),
+            )
             .default_service(web::to(no_such_endpoint)),
     );
 }

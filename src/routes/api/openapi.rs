@@ -32,6 +32,7 @@ use crate::errors::api::ErrorBody;
         users::create,
         users::update,
         users::delete,
+        users::turn_off_two_factor,
         serve
     ),
     components(schemas(

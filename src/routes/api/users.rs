@@ -1,4 +1,5 @@
-//! `/api/users` and `/api/users/{id}`: list (keyset pages), read, create, change, delete.
+//! `/api/users` and `/api/users/{id}`: list (keyset pages), read, create, change, delete;
+//! and `/api/users/{id}/two-factor`: turn an account's two-step login off.
 //! Everything goes through [`AdminPowers`](crate::accounts::AdminPowers), the same methods
 //! the admin pages call, so the rules (last admin, own account, sessions ended on disable,
 //! audit rows) exist once. Bodies are turned into their commands here.
@@ -262,6 +263,33 @@ pub async fn delete(admin: ApiAdmin, id: web::Path<i64>) -> Result<HttpResponse,
     admin
         .powers
         .delete_user(id.into_inner(), admin.caller.ip)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Turns two-step login off for someone who lost their authenticator (admin): the secret
+/// and recovery codes go, every session of theirs ends, they are mailed.
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/two-factor",
+    operation_id = "turn_off_two_factor",
+    tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Two-step login is off"),
+        (status = 403, description = "Not an admin, or a session call without X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 422, description = "Two-step login is not on, or it is the caller's own account", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn turn_off_two_factor(
+    admin: ApiAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    admin
+        .powers
+        .turn_off_two_factor_for(id.into_inner(), admin.caller.ip)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

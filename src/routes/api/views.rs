@@ -27,6 +27,8 @@ pub struct UserView {
     pub role: ApiRole,
     /// A disabled account cannot log in or use its tokens.
     pub active: bool,
+    /// Whether a login asks for a code from an authenticator app after the password.
+    pub two_factor: bool,
     /// RFC 3339, UTC.
     #[schema(format = DateTime, example = "2026-12-02T15:43:28Z")]
     pub created_at: String,
@@ -47,6 +49,7 @@ impl From<&User> for UserView {
                 ApiRole::User
             },
             active: user.active,
+            two_factor: user.has_two_factor(),
             created_at: rfc3339(user.created_at),
             last_login_at: user.last_login_at.map(rfc3339),
         }
