@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
@@ -53,6 +54,12 @@ enum Command {
         /// Days until it expires [default: never]
         #[arg(long)]
         expires_days: Option<String>,
+    },
+    /// Turn two-step login off for an account whose owner lost their phone and recovery
+    /// codes (when no other admin can): their sessions end and they are mailed.
+    TurnOffTwoFactor {
+        #[arg(long)]
+        email: String,
     },
     /// Insert fake users user<i>@example.com (i = 1..N) for benchmarks and demos; re-runs add only missing ones.
     SeedUsers {
@@ -186,6 +193,7 @@ pub fn run() -> ExitCode {
             name,
             expires_days,
         } => create_token(&settings, &email, name, expires_days),
+        Command::TurnOffTwoFactor { email } => turn_off_two_factor(&settings, &email),
         Command::SeedUsers { count, password } => seed_users(&settings, count, password),
     };
     match result {
@@ -218,28 +226,38 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The account service on the configured database (migrated first), for one command.
-fn accounts(settings: &Settings) -> anyhow::Result<Accounts> {
+/// The account service on the configured database (migrated first), for one command, and
+/// its mailer (to wait for before exiting).
+fn accounts(settings: &Settings) -> anyhow::Result<(Accounts, Arc<Mailer>)> {
     let (db, _) = Db::open(&settings.database_url, 2)?;
-    Ok(Accounts::new(
+    let mailer = Arc::new(Mailer::new(&settings.mail, &settings.base_url)?);
+    let accounts = Accounts::new(
         db,
         PasswordHasher::new(settings.bcrypt_cost)?,
         Clock::default(),
-        std::sync::Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
+        mailer.clone(),
         &settings.base_url,
         settings.signing_key()?.as_bytes(),
-    ))
+    );
+    Ok((accounts, mailer))
 }
 
-/// Runs one use case to its end; a refusal is printed field by field with exit code 2.
+/// Runs one use case to its end, and the mail it sent; a refusal is printed field by field
+/// with exit code 2.
 fn run_use_case<T>(
+    mailer: &Mailer,
     work: impl std::future::Future<Output = Result<T, AccountError>>,
     report: impl FnOnce(T),
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(work) {
+    let result = runtime.block_on(async {
+        let result = work.await;
+        mailer.wait_until_sent().await;
+        result
+    });
+    match result {
         Ok(value) => {
             report(value);
             Ok(ExitCode::SUCCESS)
@@ -256,8 +274,8 @@ fn create_admin(settings: &Settings, email: String, name: String) -> anyhow::Res
         password,
         password_confirm: None,
     };
-    let accounts = accounts(settings)?;
-    run_use_case(accounts.create_admin(command), |user| {
+    let (accounts, mailer) = accounts(settings)?;
+    run_use_case(&mailer, accounts.create_admin(command), |user| {
         println!("Created admin {} (id {})", user.email, user.id);
     })
 }
@@ -272,11 +290,26 @@ fn create_token(
         name,
         expires_days: expires_days.unwrap_or_default(),
     };
-    let accounts = accounts(settings)?;
+    let (accounts, mailer) = accounts(settings)?;
     run_use_case(
+        &mailer,
         accounts.create_api_token_for_email(email, request),
         |token| {
             println!("{}", token.secret);
+        },
+    )
+}
+
+fn turn_off_two_factor(settings: &Settings, email: &str) -> anyhow::Result<ExitCode> {
+    let (accounts, mailer) = accounts(settings)?;
+    run_use_case(
+        &mailer,
+        accounts.turn_off_two_factor_for_email(email),
+        |user| {
+            println!(
+                "Two-step login is off for {}; their sessions ended and they were mailed.",
+                user.email
+            );
         },
     )
 }

@@ -9,11 +9,15 @@ use anyhow::Context;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use tokio_util::task::TaskTracker;
+
 use crate::config::MailTransport;
 
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// Mail being sent in the background, for a command that must not exit before it went.
+    pending: TaskTracker,
 }
 
 enum Transport {
@@ -48,7 +52,11 @@ impl Mailer {
         let from = format!("Gatehouse <no-reply@{host}>")
             .parse()
             .context("sender address")?;
-        Ok(Self { transport, from })
+        Ok(Self {
+            transport,
+            from,
+            pending: TaskTracker::new(),
+        })
     }
 
     pub async fn send(&self, mail: Mail) -> anyhow::Result<()> {
@@ -69,10 +77,18 @@ impl Mailer {
         Ok(())
     }
 
+    /// Waits until every mail handed to [`Mailer::send_later`] so far has been sent or has
+    /// failed (the command line calls it before it exits).
+    pub async fn wait_until_sent(&self) {
+        self.pending.close();
+        self.pending.wait().await;
+        self.pending.reopen();
+    }
+
     /// Sends without making the caller wait; a failure is logged (without the body).
     pub fn send_later(self: &Arc<Self>, mail: Mail) {
         let mailer = Arc::clone(self);
-        tokio::spawn(async move {
+        self.pending.spawn(async move {
             let (to, subject) = (mail.to.clone(), mail.subject.clone());
             match mailer.send(mail).await {
                 Ok(()) => log::info!("mail sent to {to}: {subject}"),

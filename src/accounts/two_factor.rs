@@ -17,13 +17,36 @@ use super::login::{Claimant, Purpose, count_failure};
 use super::{AccountError, Accounts, User, mails};
 use crate::crypto::{self, Sealer};
 use crate::db::two_factor::{self, TotpSecretRow};
-use crate::db::{DbConnection, throttles, users};
-use crate::domain::{SecondFactorCode, SecretString, new_recovery_code};
+use crate::db::{DbConnection, sessions, throttles, users};
+use crate::domain::{Email, SecondFactorCode, SecretString, new_recovery_code};
 
 /// How many recovery codes a set: each works once.
 pub const RECOVERY_CODES: usize = 10;
 const WRONG_CODE: &str =
     "That code is not correct. Check the time on your phone, or use a recovery code.";
+
+const NO_SUCH_ACCOUNT: &str = "No account has this email.";
+pub(super) const ALREADY_OFF: &str =
+    "Two-step login is not on for this account; nothing was changed.";
+
+/// Inside a transaction, for someone who lost their phone and recovery codes (an admin or
+/// the operator acts): the secret and codes go, every session of theirs ends, and `audit`
+/// is written saying how many ended.
+pub(super) fn two_factor_reset(
+    conn: &mut DbConnection,
+    user: &User,
+    audit: AuditEntry,
+    now: i64,
+) -> Result<(), AccountError> {
+    two_factor::turn_off(conn, user.id, now)?;
+    let ended = sessions::delete_for_user(conn, user.id, None)?;
+    audit
+        .detail(format!(
+            "two-step login turned off; sessions ended: {ended}"
+        ))
+        .write(conn, now)?;
+    Ok(())
+}
 
 /// What the set-up page shows: the secret for typing, and the `otpauth://` URL for the QR code.
 pub struct TotpSetup {
@@ -189,6 +212,31 @@ impl Accounts {
             .await?;
         self.mail(mails::two_factor_off(user, false));
         Ok(())
+    }
+
+    /// The operator's way out (the command line) when the only admin lost their phone and
+    /// their recovery codes: two-step login goes off for the account with this email, its
+    /// sessions end, the audit row says it was done on the command line, and they are mailed.
+    pub async fn turn_off_two_factor_for_email(&self, email: &str) -> Result<User, AccountError> {
+        let email = Email::parse(email).map_err(|e| AccountError::invalid("email", e))?;
+        let now = self.now();
+        let user = self
+            .db
+            .transaction(move |conn| {
+                let user = users::find_by_email(conn, email.as_str())?
+                    .ok_or_else(|| AccountError::invalid("email", NO_SUCH_ACCOUNT))?;
+                if !user.has_two_factor() {
+                    return Err(AccountError::invalid("email", ALREADY_OFF));
+                }
+                let audit = AuditEntry::new(action::ADMIN_TWO_FACTOR_DISABLE, Outcome::Success)
+                    .on(&user)
+                    .from("command line");
+                two_factor_reset(conn, &user, audit, now)?;
+                Ok(user)
+            })
+            .await?;
+        self.mail(mails::two_factor_off(&user, true));
+        Ok(user)
     }
 
     /// The second step, after the right password (`purpose` says of what): the code must be

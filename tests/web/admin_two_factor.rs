@@ -281,4 +281,32 @@ on_both_backends! {
         assert_eq!(member.get("/admin/users").await.status(), StatusCode::FORBIDDEN, "a member is still refused, not sent to set-up");
         assert_eq!(audited(&strict, "admin_denied").await, 1);
     }
+
+    async fn the_operator_turns_it_off_on_the_command_line_when_the_only_admin_lost_the_phone(app: TestApp) {
+        let laptop = app.admin_browser().await;
+        laptop.turn_on_two_factor(&app).await;
+        let root = "root@example.com";
+
+        let output = app.command_line(&["turn-off-two-factor", "--email", "ROOT@example.com"]);
+        let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{stderr}");
+        assert_eq!(stdout, format!("Two-step login is off for {root}; their sessions ended and they were mailed.\n"));
+        assert!(!is_logged_in(&laptop).await, "every session of theirs ended");
+        app.wait_for_mail(root, "turned off").await;
+        let rows = app.audit_rows().await;
+        let row = rows.iter().rfind(|row| row.0 == "admin_two_factor_disable").expect("an audit row");
+        assert_eq!(row.2.as_deref(), Some(root));
+        assert!(row.3.as_deref().unwrap().contains("sessions ended: 1"), "{row:?}");
+
+        let response = app.browser().login(root, PASSWORD).await;
+        assert_eq!(location(&response), "/profile", "the password alone logs in again");
+
+        let again = app.command_line(&["turn-off-two-factor", "--email", root]);
+        assert_eq!(again.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&again.stderr), "gatehouse: email: Two-step login is not on for this account; nothing was changed.\n");
+        let nobody = app.command_line(&["turn-off-two-factor", "--email", "nobody@example.com"]);
+        assert_eq!(nobody.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&nobody.stderr), "gatehouse: email: No account has this email.\n");
+        assert_eq!(audited(&app, "admin_two_factor_disable").await, 1, "refusals change nothing");
+    }
 }

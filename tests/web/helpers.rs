@@ -299,6 +299,31 @@ impl TestApp {
             .expect("test query")
     }
 
+    /// Runs the `gatehouse` binary on this app's database, secret key and outbox, as an
+    /// operator on the server would (nothing else inherited from the caller's environment).
+    pub fn command_line(&self, args: &[&str]) -> std::process::Output {
+        let MailTransport::Files(outbox) = &self.settings.mail else {
+            panic!("tests mail to files");
+        };
+        let key = self.settings.secret_key.as_ref().unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        for (name, _) in std::env::vars() {
+            if name == "DATABASE_URL" || name.starts_with("GATEHOUSE_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .current_dir(self.database._dir.path())
+            .env("DATABASE_URL", &self.database.url)
+            .env("GATEHOUSE_SECRET_KEY", hex::encode(key.as_bytes()))
+            .env("GATEHOUSE_MAIL", format!("file:{}", outbox.display()))
+            .env("GATEHOUSE_BCRYPT_COST", "4")
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .output()
+            .expect("the gatehouse binary runs")
+    }
+
     /// The raw `.eml` messages in this app's outbox (file mail transport).
     pub fn mails(&self) -> Vec<String> {
         let MailTransport::Files(dir) = &self.settings.mail else {

@@ -5,11 +5,10 @@ use std::fmt::Display;
 
 use super::{Acting, AdminPowers};
 use crate::accounts::audit::action;
+use crate::accounts::two_factor::{ALREADY_OFF, two_factor_reset};
 use crate::accounts::{AccountError, User, email_verification, mails};
-use crate::db::{DbConnection, sessions, throttles, two_factor, users};
+use crate::db::{DbConnection, throttles, users};
 
-const TWO_FACTOR_ALREADY_OFF: &str =
-    "Two-step login is not on for this account; nothing was changed.";
 const OWN_TWO_FACTOR: &str = "Turn your own two-step login off on your profile's two-step \
      login page; it asks for your password and a code.";
 
@@ -56,16 +55,10 @@ impl AdminPowers {
             .transaction(move |conn| {
                 let user = users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)?;
                 if !user.has_two_factor() {
-                    return Err(AccountError::invalid("two_factor", TWO_FACTOR_ALREADY_OFF));
+                    return Err(AccountError::invalid("two_factor", ALREADY_OFF));
                 }
-                two_factor::turn_off(conn, id, acting.now)?;
-                let ended = sessions::delete_for_user(conn, id, None)?;
-                acting
-                    .audit(action::ADMIN_TWO_FACTOR_DISABLE, &user)
-                    .detail(format!(
-                        "two-step login turned off; sessions ended: {ended}"
-                    ))
-                    .write(conn, acting.now)?;
+                let audit = acting.audit(action::ADMIN_TWO_FACTOR_DISABLE, &user);
+                two_factor_reset(conn, &user, audit, acting.now)?;
                 Ok(user)
             })
             .await?;
