@@ -52,6 +52,11 @@ pub mod action {
         TWO_FACTOR_DISABLE = "two_factor_disable",
         RECOVERY_CODES_NEW = "recovery_codes_new",
         ADMIN_TWO_FACTOR_DISABLE = "admin_two_factor_disable",
+        PASSKEY_ADD = "passkey_add",
+        PASSKEY_RENAME = "passkey_rename",
+        PASSKEY_REMOVE = "passkey_remove",
+        PASSKEY_COUNTER_REGRESSION = "passkey_counter_regression",
+        ADMIN_PASSKEYS_REMOVE = "admin_passkeys_remove",
     }
 }
 

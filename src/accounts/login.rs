@@ -93,7 +93,7 @@ impl Claimant {
     }
 
     /// `entry` about this claimant: on the account, or on the email typed.
-    fn audit(&self, entry: AuditEntry) -> AuditEntry {
+    pub(super) fn audit(&self, entry: AuditEntry) -> AuditEntry {
         match &self.user {
             Some(user) => entry.on(user),
             None => entry.on_label(&self.email),

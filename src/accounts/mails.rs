@@ -125,3 +125,28 @@ pub(super) fn code_reused(user: &User) -> Mail {
             .into(),
     }
 }
+
+/// To the owner when a passkey was added to their account.
+pub(super) fn passkey_added(user: &User, name: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "A passkey was added to your Gatehouse account".into(),
+        body: format!(
+            "A passkey named \"{name}\" was just added to your Gatehouse account: it can now \
+             sign in without a password.\n\n\
+             If this was not you, remove it on your profile's passkeys page and tell your administrator at once.\n"
+        ),
+    }
+}
+
+/// To the owner when passkeys were removed: one by them, or every one by an admin.
+pub(super) fn passkeys_removed(user: &User, what: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "A passkey was removed from your Gatehouse account".into(),
+        body: format!(
+            "This is to let you know that {what}. A removed passkey can no longer sign in.\n\n\
+             If you did not ask for this, tell your administrator at once.\n"
+        ),
+    }
+}

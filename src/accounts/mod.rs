@@ -15,6 +15,7 @@ mod error;
 mod links;
 pub mod login;
 mod mails;
+pub mod passkeys;
 mod password_hasher;
 pub mod password_reset;
 pub mod profile;
@@ -49,6 +50,8 @@ pub struct Accounts {
     sealer: Sealer,
     /// The name authenticator apps show next to the account: the site's host.
     issuer: Arc<str>,
+    /// The site as a passkey relying party (its address, when it has a domain name).
+    relying_party: passkeys::RelyingParty,
 }
 
 impl Accounts {
@@ -72,6 +75,7 @@ impl Accounts {
             base_url: base_url.trim_end_matches('/').into(),
             sealer: Sealer::new(secret_key, "authenticator secrets"),
             issuer: issuer.into(),
+            relying_party: passkeys::RelyingParty::new(base_url),
         }
     }
 

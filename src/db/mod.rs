@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod connection;
 pub mod models;
+pub mod passkeys;
 pub mod schema;
 pub mod seed;
 pub mod sessions;

@@ -36,6 +36,11 @@ impl User {
     pub fn has_two_factor(&self) -> bool {
         self.two_factor_since.is_some()
     }
+
+    /// False for an account that has no password to log in with (an empty hash matches none).
+    pub fn has_password(&self) -> bool {
+        !self.password_hash.is_empty()
+    }
 }
 
 #[derive(Debug, Insertable)]

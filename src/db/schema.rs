@@ -138,3 +138,34 @@ diesel::joinable!(totp_secrets -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(totp_secrets, users);
 diesel::allow_tables_to_appear_in_same_query!(recovery_codes, users);
+
+diesel::table! {
+    /// Passkeys (WebAuthn credentials): `passkey` is webauthn-rs's credential as JSON.
+    passkeys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        credential_id -> Text,
+        user_handle -> Text,
+        name -> Text,
+        passkey -> Text,
+        sign_count -> BigInt,
+        backup_eligible -> Bool,
+        backup_state -> Bool,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Passkey ceremonies between their two requests: taken once, within five minutes.
+    passkey_ceremonies (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(passkeys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(passkeys, users);

@@ -9,7 +9,7 @@ mod search;
 mod second_factor;
 
 pub use email::Email;
-pub use name::UserName;
+pub use name::{PasskeyName, UserName};
 pub use password::{NewPassword, PasswordError, SecretString};
 pub use role::Role;
 pub use search::SearchTerm;

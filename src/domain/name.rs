@@ -52,3 +52,43 @@ mod tests {
         assert!(UserName::parse("Ada\u{0}").is_err());
     }
 }
+
+/// What a person calls one of their passkeys ("Laptop", "Blue key"): 1 to 60 characters
+/// after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub const MAX_LEN: usize = 60;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("Give the passkey a name, such as the device it is on.".into());
+        }
+        if name.chars().count() > Self::MAX_LEN {
+            return Err(format!("Use at most {} characters.", Self::MAX_LEN));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("Use letters, digits, spaces and punctuation only.".into());
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod passkey_name_tests {
+    use super::PasskeyName;
+
+    #[test]
+    fn a_passkey_name_is_trimmed_short_and_printable() {
+        assert_eq!(PasskeyName::parse(" Laptop ").unwrap().as_str(), "Laptop");
+        assert!(PasskeyName::parse("").is_err());
+        assert!(PasskeyName::parse(&"k".repeat(61)).is_err());
+        assert!(PasskeyName::parse("Key\u{7}").is_err());
+    }
+}
