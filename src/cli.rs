@@ -119,7 +119,7 @@ struct ConfigArgs {
         global = true
     )]
     mail: String,
-    /// Used in links sent by mail [default: http://<addr>]
+    /// The address people reach the site at: links in mails, passkeys [default: http://<addr>, http://localhost:PORT for a loopback addr]
     #[arg(long, env = "GATEHOUSE_BASE_URL", global = true)]
     base_url: Option<String>,
     /// Comma-separated IPs/CIDRs whose X-Forwarded-For is believed

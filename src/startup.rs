@@ -47,6 +47,17 @@ impl Application {
 
     /// Like [`Application::build`], with a clock tests can move forward.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.addr)?;
+        Self::build_on(listener, settings, clock).await
+    }
+
+    /// On a listener bound already (a test that must know its port before the site's
+    /// address is set: passkeys are bound to it).
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: Settings,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let secret = settings.signing_key()?;
         let key = Key::try_from(secret.as_bytes())?;
         let (db, _) = Db::open(&settings.database_url, settings.pool_size)?;
@@ -65,7 +76,6 @@ impl Application {
                 settings.base_url
             );
         }
-        let listener = TcpListener::bind(settings.addr)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             accounts,

@@ -157,7 +157,7 @@ fn a_first_start_creates_its_data_logs_the_setup_link_and_stops_cleanly_on_sigte
     let started = Instant::now();
     while port.is_none() && started.elapsed() < Duration::from_secs(30) {
         let Some(Ok(line)) = lines.next() else { break };
-        setup_link |= line.contains("Create the first admin at http://127.0.0.1:0/setup/");
+        setup_link |= line.contains("Create the first admin at http://localhost:0/setup/");
         if let Some(rest) = line
             .split("Gatehouse listening on http://127.0.0.1:")
             .nth(1)

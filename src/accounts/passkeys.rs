@@ -477,8 +477,8 @@ impl Accounts {
         }
     }
 
-    /// How many passkeys the account has (the admin's user page).
-    pub(super) async fn passkey_count(&self, user_id: i64) -> Result<i64, AccountError> {
+    /// How many passkeys the account has.
+    pub async fn passkey_count(&self, user_id: i64) -> Result<i64, AccountError> {
         self.db
             .run(move |conn| Ok::<_, AccountError>(passkeys::count_for_user(conn, user_id)?))
             .await

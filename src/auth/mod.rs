@@ -18,4 +18,4 @@ pub use api_auth::ApiCaller;
 pub use current_user::{CurrentUser, MaybeUser};
 pub use new_session::NewSession;
 pub use reauth::RecentlyAuthenticated;
-pub use session_state::TypedSession;
+pub use session_state::{SecondStep, TypedSession};

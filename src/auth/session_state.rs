@@ -25,6 +25,9 @@ const AUTHENTICATED_AT_KEY: &str = "auth_at";
 const NEW_API_TOKEN_KEY: &str = "new_api_token";
 /// A login waiting for its second step (never together with a user id).
 const PENDING_LOGIN_KEY: &str = "pending_login";
+/// The passkey ceremony this session started and has not finished (its id; the state
+/// itself is in the database).
+const PASSKEY_CEREMONY_KEY: &str = "passkey_ceremony";
 
 /// Who logs in, from where: written into the new session at login.
 pub struct LoginContext {
@@ -97,6 +100,16 @@ impl TypedSession {
     /// The half-done login this session waits on, if any.
     pub fn second_step(&self) -> Option<SecondStep> {
         self.session.get(PENDING_LOGIN_KEY).ok().flatten()
+    }
+
+    /// Remembers the passkey ceremony just started (one at a time: a new one replaces it).
+    pub fn begin_passkey_ceremony(&self, id: &str) -> Result<(), AppError> {
+        self.insert(PASSKEY_CEREMONY_KEY, id)
+    }
+
+    /// The passkey ceremony to finish, forgotten as it is read.
+    pub fn take_passkey_ceremony(&self) -> String {
+        self.take(PASSKEY_CEREMONY_KEY).unwrap_or_default()
     }
 
     /// True for a logged-in session with "keep me logged in".

@@ -218,7 +218,11 @@ fn parse_mail(value: &str) -> Result<MailTransport, ConfigError> {
 
 fn parse_base_url(value: Option<&str>, addr: SocketAddr) -> Result<String, ConfigError> {
     let Some(value) = value else {
-        return Ok(format!("http://{addr}"));
+        // A loopback address is reached as localhost: a name, which passkeys need.
+        return Ok(match addr.ip().is_loopback() {
+            true => format!("http://localhost:{}", addr.port()),
+            false => format!("http://{addr}"),
+        });
     };
     let url = url::Url::parse(value.trim())
         .map_err(|e| invalid("GATEHOUSE_BASE_URL", format!("{value:?} is not a URL: {e}")))?;
@@ -306,7 +310,7 @@ mod tests {
             !settings.cookie_secure,
             "loopback listens without Secure cookies by default"
         );
-        assert_eq!(settings.base_url, "http://127.0.0.1:8080");
+        assert_eq!(settings.base_url, "http://localhost:8080");
         assert_eq!(settings.bcrypt_cost, 12);
         assert!(settings.pool_size >= 4);
         assert_eq!(

@@ -1,5 +1,6 @@
-//! The stylesheet, compiled into the binary and served under a content-hashed URL with a
-//! year-long immutable cache.
+//! The static files — the stylesheet and the one script (passkeys) — compiled into the
+//! binary and served under content-hashed URLs with a year-long immutable cache. Pages
+//! never carry inline script: the Content-Security-Policy allows scripts from here only.
 
 use std::sync::LazyLock;
 
@@ -7,25 +8,66 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use sha2::{Digest, Sha256};
 
-const STYLESHEET: &str = include_str!("../../static/style.css");
+/// One file: its hashed name, its content type and its bytes.
+struct Asset {
+    name: String,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-static STYLESHEET_NAME: LazyLock<String> = LazyLock::new(|| {
-    let digest = hex::encode(Sha256::digest(STYLESHEET.as_bytes()));
-    format!("style.{}.css", &digest[..12])
+impl Asset {
+    fn new(stem: &str, extension: &str, content_type: &'static str, body: &'static str) -> Self {
+        let digest = hex::encode(Sha256::digest(body.as_bytes()));
+        Self {
+            name: format!("{stem}.{}.{extension}", &digest[..12]),
+            content_type,
+            body,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("/static/{}", self.name)
+    }
+}
+
+static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "style",
+        "css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/style.css"),
+    )
 });
 
-/// The URL pages link to.
+static PASSKEY_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "passkeys",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/passkeys.js"),
+    )
+});
+
+/// The URL pages link to for styles.
 pub fn stylesheet_url() -> String {
-    format!("/static/{}", *STYLESHEET_NAME)
+    STYLESHEET.url()
+}
+
+/// The URL of the passkey script, for the pages with a passkey button.
+pub fn passkey_script_url() -> String {
+    PASSKEY_SCRIPT.url()
 }
 
 #[get("/static/{name}")]
 pub async fn serve(name: web::Path<String>) -> HttpResponse {
-    if *name != *STYLESHEET_NAME {
+    let Some(asset) = [&*STYLESHEET, &*PASSKEY_SCRIPT]
+        .into_iter()
+        .find(|asset| asset.name == *name)
+    else {
         return HttpResponse::NotFound().finish();
-    }
+    };
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(asset.content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(STYLESHEET)
+        .body(asset.body)
 }

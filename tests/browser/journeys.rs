@@ -138,7 +138,7 @@ in_a_browser! {
         chrome.click("Send the link").await;
         assert!(chrome.text().await.contains("If an account exists for that address"));
         let mail = app.wait_for_mail("ada@example.com", "Reset your Gatehouse password").await;
-        let link = regex::Regex::new(r"http://127\.0\.0\.1(/password-reset/[0-9a-f]{64})").unwrap().captures(&mail).unwrap()[1].to_string();
+        let link = regex::Regex::new(r"http://localhost:\d+(/password-reset/[0-9a-f]{64})").unwrap().captures(&mail).unwrap()[1].to_string();
         chrome.visit(&link).await;
         chrome.fill("new_password", NEW_PASSWORD).await;
         chrome.fill("new_password_confirm", NEW_PASSWORD).await;

@@ -195,6 +195,8 @@ impl TestApp {
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
         log_capture::install();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
         let settings = Settings {
             database_url: DatabaseUrl::parse(&database.url).unwrap(),
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -203,7 +205,8 @@ impl TestApp {
             bcrypt_cost: 4,
             pool_size: 4,
             mail: MailTransport::Files(database._dir.path().join("outbox")),
-            base_url: "http://127.0.0.1".into(),
+            // A name, not an IP: passkeys are bound to it (browsers reach it as localhost).
+            base_url: format!("http://localhost:{port}"),
             trusted_proxies: Vec::new(),
             ip_rate_limit: None,
             ipv6_prefix: 64,
@@ -214,7 +217,7 @@ impl TestApp {
         let mut settings = settings;
         configure(&mut settings);
         let clock = Clock::default();
-        let app = Application::build_with_clock(settings.clone(), clock.clone())
+        let app = Application::build_on(listener, settings.clone(), clock.clone())
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -1,4 +1,5 @@
-//! `GET,POST /login` and `POST /logout`.
+//! `GET,POST /login`, `POST /login/passkey/options`, `POST /login/passkey` (a login with a
+//! passkey and no password: the login page's passkey button) and `POST /logout`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -8,12 +9,13 @@ use serde::Deserialize;
 
 use crate::accounts::AccountError;
 use crate::accounts::login::{LogIn, LoginStep};
-use crate::auth::{MaybeUser, NewSession};
+use crate::auth::{MaybeUser, NewSession, TypedSession};
 use crate::domain::SecretString;
-use crate::errors::AppError;
+use crate::errors::{ApiError, AppError};
 use crate::metrics::LoginOutcome;
 use crate::routes::Page;
 use crate::state::AppState;
+use crate::web::assets::passkey_script_url;
 use crate::web::{ClientIp, PageContext, is_checked, local_path, render, see_other};
 
 #[derive(Template)]
@@ -26,6 +28,8 @@ struct LoginPage {
     error: Option<String>,
     /// Shown after a password reset, a verified email, or a second step that took too long.
     notice: Option<&'static str>,
+    /// The passkey script, when the site can use passkeys.
+    passkey_script: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +39,8 @@ pub struct LoginForm {
     password: SecretString,
     remember: Option<String>,
     next: Option<String>,
+    /// The browser's answer, when the passkey button sent the form.
+    credential: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,8 +51,14 @@ pub struct NextQuery {
     expired: Option<String>,
 }
 
+/// The passkey script for the login pages, when passkeys work on this site.
+pub(super) fn passkey_script(state: &AppState) -> Option<String> {
+    state.accounts.passkeys_available().then(passkey_script_url)
+}
+
 #[get("/login")]
 pub async fn show(
+    state: web::Data<AppState>,
     page: Page,
     visitor: MaybeUser,
     query: web::Query<NextQuery>,
@@ -62,6 +74,7 @@ pub async fn show(
         remember: false,
         error: None,
         notice: notice(&query),
+        passkey_script: passkey_script(&state),
     };
     render(StatusCode::OK, &view)
 }
@@ -91,6 +104,7 @@ pub async fn submit(
         password,
         remember,
         next,
+        credential: _,
     } = form.into_inner();
     let (next, remember) = (local_path(next.as_deref()), is_checked(&remember));
     let command = LogIn {
@@ -110,6 +124,47 @@ pub async fn submit(
         remember,
         error: refusal.summary(),
         notice: None,
+        passkey_script: passkey_script(&state),
+    })
+}
+
+/// The first half of a passkey login: options for `navigator.credentials.get()`, with no
+/// account named (the passkey says whose it is).
+#[post("/login/passkey/options")]
+pub async fn passkey_options(
+    state: web::Data<AppState>,
+    session: TypedSession,
+) -> Result<HttpResponse, ApiError> {
+    let start = state.accounts.start_passkey_login().await?;
+    session.begin_passkey_ceremony(&start.id)?;
+    Ok(super::passkeys::json(start.options))
+}
+
+#[post("/login/passkey")]
+pub async fn passkey_submit(
+    state: web::Data<AppState>,
+    page: Page,
+    session: TypedSession,
+    login: NewSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let ceremony = session.take_passkey_ceremony();
+    let result = state
+        .accounts
+        .log_in_with_passkey(&ceremony, &form.credential, login.ip())
+        .await
+        .map(LoginStep::Done);
+    state.metrics.count_login(outcome(&result));
+    let (next, remember) = (local_path(form.next.as_deref()), is_checked(&form.remember));
+    let location = next.as_deref().unwrap_or("/profile");
+    login.log_in_or_show_form(result, remember, location, |refusal| LoginPage {
+        page: page.context(None),
+        email: String::new(),
+        next: next.clone().unwrap_or_default(),
+        remember,
+        error: refusal.summary(),
+        notice: None,
+        passkey_script: passkey_script(&state),
     })
 }
 

@@ -1,7 +1,8 @@
 //! The signed-up user's own pages: sign-up, login (and its second step), logout, profile,
-//! password, two-step login, sessions, API tokens.
+//! password, two-step login, passkeys, sessions, API tokens.
 
 mod login;
+mod passkeys;
 mod password;
 mod password_reset;
 mod profile;
@@ -47,8 +48,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(login::show)
         .service(login::submit)
         .service(login::logout)
+        .service(login::passkey_options)
+        .service(login::passkey_submit)
         .service(second_step::show)
         .service(second_step::submit)
+        .service(second_step::passkey_options)
+        .service(second_step::passkey_submit)
+        .service(passkeys::list)
+        .service(passkeys::options)
+        .service(passkeys::add)
+        .service(passkeys::rename)
+        .service(passkeys::remove)
         .service(two_factor::show)
         .service(two_factor::confirm)
         .service(two_factor::new_recovery_codes)
