@@ -10,7 +10,7 @@ use super::audit::{AuditEntry, action};
 use super::{AccountError, Accounts, SessionRow, User};
 use crate::crypto;
 use crate::db::models::NewSessionRow;
-use crate::db::{sessions, throttles, tokens};
+use crate::db::{passkeys, sessions, throttles, tokens};
 
 /// How long failed-login counts are kept after their last failure or lock.
 const THROTTLE_MEMORY: i64 = 24 * 3600;
@@ -139,8 +139,9 @@ impl Accounts {
             .await
     }
 
-    /// Deletes expired sessions and one-time links, and failed-login counts idle for a day
-    /// (a repeated lock within a day still lasts twice as long); returns how many went.
+    /// Deletes expired sessions, one-time links and unfinished passkey ceremonies, and
+    /// failed-login counts idle for a day (a repeated lock within a day still lasts twice as
+    /// long); returns how many went.
     pub async fn purge_expired(&self) -> Result<usize, AccountError> {
         let now = self.now();
         self.db
@@ -148,7 +149,8 @@ impl Accounts {
                 let sessions = sessions::purge_expired(conn, now)?;
                 let links = tokens::purge_expired(conn, now)?;
                 let counts = throttles::purge_older_than(conn, now - THROTTLE_MEMORY)?;
-                Ok::<_, AccountError>(sessions + links + counts)
+                let ceremonies = passkeys::purge_expired_ceremonies(conn, now)?;
+                Ok::<_, AccountError>(sessions + links + counts + ceremonies)
             })
             .await
     }
