@@ -1,5 +1,6 @@
-//! The per-IP limit on the forms that cost the most (password hashing, mail): POSTs to
-//! `/login`, `/register` and `/password-reset`. Keyed on the client IP as resolved by
+//! The per-IP limit on the forms that cost the most (password hashing, mail, passkey
+//! ceremonies stored for anyone): POSTs to `/login`, `/login/passkey` (and its options),
+//! `/register` and `/password-reset`. Keyed on the client IP as resolved by
 //! `request_context` (so `X-Forwarded-For` counts only from trusted proxies).
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -16,6 +17,7 @@ fn is_limited(req: &ServiceRequest) -> bool {
     let path = req.path();
     req.method() == Method::POST
         && (path == "/login"
+            || path.starts_with("/login/passkey")
             || path == "/register"
             || path == "/password-reset"
             || path.starts_with("/password-reset/"))
