@@ -30,6 +30,13 @@ fn assert_user_view(user: &serde_json::Value) {
     assert_eq!(keys, USER_FIELDS, "{user}");
 }
 
+/// A user object as `GET /api/users/{id}` shows it: with how many passkeys it has.
+fn with_passkeys(user: &serde_json::Value, passkeys: i64) -> serde_json::Value {
+    let mut user = user.clone();
+    user["passkeys"] = passkeys.into();
+    user
+}
+
 #[track_caller]
 fn assert_no_secret(text: &str) {
     assert!(!text.contains("$2"), "a bcrypt hash leaked: {text}");
@@ -58,7 +65,7 @@ on_both_backends! {
         list.json["users"].as_array().unwrap().iter().for_each(assert_user_view);
         assert_no_secret(&list.text);
         let one = admin.get(&format!("/api/users/{}", me.json["id"])).await;
-        assert_eq!(one.json, me.json);
+        assert_eq!(one.json, with_passkeys(&me.json, 0), "one user reads as listed, with its passkey count");
         assert_no_secret(&one.text);
     }
 
@@ -169,7 +176,7 @@ on_both_backends! {
         assert_no_secret(&created.text);
         let location = created.header("location").unwrap().to_string();
         assert_eq!(location, format!("/api/users/{}", created.json["id"]));
-        assert_eq!(admin.get(&location).await.json, created.json);
+        assert_eq!(admin.get(&location).await.json, with_passkeys(&created.json, 0));
         assert_eq!(created.json["role"], "admin");
         let ada = app.browser();
         assert_eq!(ada.login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
@@ -403,7 +410,7 @@ on_both_backends! {
         }
         operations.sort();
         assert_eq!(operations, [
-            "DELETE /api/users/{id}", "DELETE /api/users/{id}/two-factor", "GET /api/me", "GET /api/openapi.json", "GET /api/users",
+            "DELETE /api/users/{id}", "DELETE /api/users/{id}/passkeys", "DELETE /api/users/{id}/two-factor", "GET /api/me", "GET /api/openapi.json", "GET /api/users",
             "GET /api/users/{id}", "PATCH /api/users/{id}", "POST /api/users",
         ]);
         assert_eq!(doc.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

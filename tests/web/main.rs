@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_passkeys;
 mod admin_two_factor;
 mod api;
 mod api_docs;

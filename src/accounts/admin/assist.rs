@@ -1,5 +1,6 @@
 //! Helping a person who is stuck: lifting a login lock, vouching for an email address,
-//! turning two-step login off for someone who lost their authenticator and recovery codes.
+//! turning two-step login off for someone who lost their authenticator and recovery codes,
+//! removing every passkey of someone whose authenticator was lost or stolen.
 
 use std::fmt::Display;
 
@@ -7,10 +8,22 @@ use super::{Acting, AdminPowers};
 use crate::accounts::audit::action;
 use crate::accounts::two_factor::{ALREADY_OFF, two_factor_reset};
 use crate::accounts::{AccountError, User, email_verification, mails};
-use crate::db::{DbConnection, throttles, users};
+use crate::db::{DbConnection, passkeys, throttles, users};
 
 const OWN_TWO_FACTOR: &str = "Turn your own two-step login off on your profile's two-step \
      login page; it asks for your password and a code.";
+const OWN_PASSKEYS: &str = "Remove your own passkeys on your profile's passkeys page; it asks \
+     for your password.";
+const NO_PASSKEYS: &str = "This account has no passkeys; nothing was changed.";
+/// The clause of the owner's mail (`mails::passkeys_removed`).
+const PASSKEYS_REMOVED: &str = "an administrator removed every passkey from your Gatehouse account";
+
+/// What [`AdminPowers::remove_passkeys_of`] did.
+pub struct RemovedPasskeys {
+    pub user: User,
+    /// How many passkeys went (at least one).
+    pub count: usize,
+}
 
 impl AdminPowers {
     /// Lifts a login lock and forgets the failed logins counted against the account's email.
@@ -64,6 +77,39 @@ impl AdminPowers {
             .await?;
         self.accounts.mail(mails::two_factor_off(&user, true));
         Ok(user)
+    }
+
+    /// Removes every passkey of account `id` (an authenticator lost or stolen, a passkey its
+    /// owner does not recognise): the passkeys go and the audit row is written in one
+    /// transaction; then the owner is mailed. Their password, two-step login and sessions
+    /// stay as they are. Refused (nothing changes, no audit) when the account has no
+    /// passkey, and for the admin's own account, whose page asks for the password first.
+    pub async fn remove_passkeys_of(
+        &self,
+        id: i64,
+        ip: impl Display,
+    ) -> Result<RemovedPasskeys, AccountError> {
+        if id == self.admin.id {
+            return Err(AccountError::invalid("passkeys", OWN_PASSKEYS));
+        }
+        let (acting, db) = (Acting::new(self, ip), self.accounts.db.clone());
+        let removed = db
+            .transaction(move |conn| {
+                let user = users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)?;
+                let count = passkeys::delete_all_for_user(conn, user.id)?;
+                if count == 0 {
+                    return Err(AccountError::invalid("passkeys", NO_PASSKEYS));
+                }
+                acting
+                    .audit(action::ADMIN_PASSKEYS_REMOVE, &user)
+                    .detail(format!("passkeys removed: {count}"))
+                    .write(conn, acting.now)?;
+                Ok(RemovedPasskeys { user, count })
+            })
+            .await?;
+        self.accounts
+            .mail(mails::passkeys_removed(&removed.user, PASSKEYS_REMOVED));
+        Ok(removed)
     }
 
     /// A change to one account that no guard depends on: `change` says whether it changed

@@ -15,6 +15,7 @@ use std::fmt::Display;
 /// The list's and the audit log's query values, as the admin reads pass them on.
 pub use crate::db::audit::AuditFilter;
 pub use crate::db::user_list::{SortColumn, Total, UserFilter, UserOrder};
+pub use assist::RemovedPasskeys;
 pub use bulk::{BulkAction, BulkPlan};
 pub use create_user::NewUser;
 pub use edit_user::UserPatch;

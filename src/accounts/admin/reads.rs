@@ -1,12 +1,12 @@
 //! What admins read: the user list (search, filters, sort, pages), one account with its
-//! recent activity, and the audit log. Pages and the API read through these, never
-//! through `db` themselves.
+//! recent activity and how many passkeys it has, and the audit log. Pages and the API read
+//! through these, never through `db` themselves.
 
 use super::AdminPowers;
 use crate::accounts::{AccountError, AuditEvent, User};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::user_list::{self, Total, UserFilter, UserOrder};
-use crate::db::{throttles, users};
+use crate::db::{passkeys, throttles, users};
 use crate::domain::SearchTerm;
 
 /// One account as its admin page shows it.
@@ -16,6 +16,8 @@ pub struct UserActivity {
     pub events: Vec<AuditEvent>,
     /// When password login unlocks, while it is locked.
     pub locked_until: Option<i64>,
+    /// How many passkeys it has.
+    pub passkeys: i64,
 }
 
 /// How many audit events the account page shows.
@@ -30,7 +32,15 @@ impl AdminPowers {
             .await
     }
 
-    /// The account with its recent audit events and any login lock.
+    /// The account with this id and how many passkeys it has (the API's read of one
+    /// account; the list leaves the count out, which would cost a query per row).
+    pub async fn user_with_passkeys(&self, id: i64) -> Result<(User, i64), AccountError> {
+        let user = self.user(id).await?;
+        let passkeys = self.accounts.passkey_count(user.id).await?;
+        Ok((user, passkeys))
+    }
+
+    /// The account with its recent audit events, any login lock and its passkey count.
     pub async fn user_activity(&self, id: i64) -> Result<UserActivity, AccountError> {
         let now = self.accounts.now();
         self.accounts
@@ -44,6 +54,7 @@ impl AdminPowers {
                     user,
                     events: audit::recent_for_user(conn, id, RECENT_EVENTS)?,
                     locked_until,
+                    passkeys: passkeys::count_for_user(conn, id)?,
                 })
             })
             .await

@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::unlock)
         .service(users::mark_verified)
         .service(users::turn_off_two_factor)
+        .service(users::remove_passkeys)
         .service(edit_user::show)
         .service(edit_user::submit)
         .service(delete_user::show)

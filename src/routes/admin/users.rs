@@ -1,5 +1,5 @@
 //! `GET /admin/users` (search, filter, sort, pages), `GET /admin/users/{id}`, and the small
-//! helps on that page: unlock, mark verified, turn two-step login off.
+//! helps on that page: unlock, mark verified, turn two-step login off, remove every passkey.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit::EventRow;
-use crate::accounts::User;
-use crate::accounts::admin::{SortColumn, Total, UserFilter, UserOrder};
+use crate::accounts::admin::{SortColumn, Total, UserActivity, UserFilter, UserOrder};
+use crate::accounts::{FieldErrors, User};
 use crate::auth::AdminUser;
 use crate::domain::{Role, SearchTerm};
 use crate::errors::AppError;
@@ -321,9 +321,29 @@ struct UserPage {
     verified: bool,
     /// `Some(time)` while password login is locked.
     locked_until: Option<String>,
-    /// The admin's own account: their two-step login is turned off on their profile.
+    /// The admin's own account: their two-step login and passkeys are managed on their
+    /// profile.
     own: bool,
+    /// How many passkeys the account has.
+    passkeys: i64,
+    /// A refused help, at its field (`passkeys`).
+    errors: FieldErrors,
     events: Vec<EventRow>,
+}
+
+impl UserPage {
+    fn new(page: &Page, admin: &AdminUser, activity: UserActivity, errors: FieldErrors) -> Self {
+        Self {
+            page: page.context(Some(admin.powers.admin())),
+            verified: activity.user.email_verified_at.is_some(),
+            locked_until: activity.locked_until.map(format_time),
+            own: activity.user.id == admin.powers.admin().id,
+            passkeys: activity.passkeys,
+            errors,
+            user: UserRow::from(activity.user),
+            events: activity.events.into_iter().map(EventRow::from).collect(),
+        }
+    }
 }
 
 #[get("/admin/users/{id}")]
@@ -333,15 +353,10 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let activity = admin.powers.user_activity(id.into_inner()).await?;
-    let view = UserPage {
-        page: page.context(Some(admin.powers.admin())),
-        verified: activity.user.email_verified_at.is_some(),
-        locked_until: activity.locked_until.map(format_time),
-        own: activity.user.id == admin.powers.admin().id,
-        user: UserRow::from(activity.user),
-        events: activity.events.into_iter().map(EventRow::from).collect(),
-    };
-    render(StatusCode::OK, &view)
+    render(
+        StatusCode::OK,
+        &UserPage::new(&page, &admin, activity, FieldErrors::default()),
+    )
 }
 
 #[post("/admin/users/{id}/unlock")]
@@ -395,4 +410,41 @@ pub async fn turn_off_two_factor(
     };
     admin.me.session.set_flash(&message)?;
     Ok(see_other(&format!("/admin/users/{id}")))
+}
+
+#[post("/admin/users/{id}/passkeys/remove")]
+pub async fn remove_passkeys(
+    page: Page,
+    admin: AdminUser,
+    ip: ClientIp,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    match admin.powers.remove_passkeys_of(id, ip).await {
+        Ok(removed) => {
+            let plural = if removed.count == 1 { "" } else { "s" };
+            let way_in = if removed.user.has_password() {
+                "They can log in with their password."
+            } else {
+                "They have no password: a password reset by mail lets them in."
+            };
+            admin.me.session.set_flash(&format!(
+                "Removed {} passkey{plural} from {}, and they were mailed. {way_in}",
+                removed.count, removed.user.email
+            ))?;
+            Ok(see_other(&format!("/admin/users/{id}")))
+        }
+        // None to remove, or the admin's own: the page again (422) with the reason at the
+        // passkeys; nothing changed.
+        Err(error) => {
+            let refusal = FormRefusal::from_error(error)?;
+            let activity = admin.powers.user_activity(id).await?;
+            refusal.render(&UserPage::new(
+                &page,
+                &admin,
+                activity,
+                refusal.errors.clone(),
+            ))
+        }
+    }
 }

@@ -46,6 +46,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 resource("/users/{id}/two-factor")
                     .route(web::delete().to(users::turn_off_two_factor)),
             )
+            .service(
+                resource("/users/{id}/passkeys").route(web::delete().to(users::remove_passkeys)),
+            )
             .default_service(web::to(no_such_endpoint)),
     );
 }

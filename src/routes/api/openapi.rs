@@ -12,7 +12,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::views::{ApiRole, UserPage, UserView};
+use super::views::{ApiRole, UserDetail, UserPage, UserView};
 use super::{me, users};
 use crate::errors::api::ErrorBody;
 
@@ -33,10 +33,12 @@ use crate::errors::api::ErrorBody;
         users::update,
         users::delete,
         users::turn_off_two_factor,
+        users::remove_passkeys,
         serve
     ),
     components(schemas(
         UserView,
+        UserDetail,
         UserPage,
         ApiRole,
         ErrorBody,

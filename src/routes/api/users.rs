@@ -1,5 +1,6 @@
 //! `/api/users` and `/api/users/{id}`: list (keyset pages), read, create, change, delete;
-//! and `/api/users/{id}/two-factor`: turn an account's two-step login off.
+//! `/api/users/{id}/two-factor`: turn an account's two-step login off; and
+//! `/api/users/{id}/passkeys`: remove every passkey of an account.
 //! Everything goes through [`AdminPowers`](crate::accounts::AdminPowers), the same methods
 //! the admin pages call, so the rules (last admin, own account, sessions ended on disable,
 //! audit rows) exist once. Bodies are turned into their commands here.
@@ -11,12 +12,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::json_body;
-use super::views::{ApiRole, UserPage, UserView};
+use super::views::{ApiRole, UserDetail, UserPage, UserView};
 use crate::accounts::admin::{NewUser, UserPatch};
 use crate::auth::{ApiAdmin, ApiCaller};
 use crate::domain::{SearchTerm, SecretString};
 use crate::errors::ApiError;
 use crate::errors::api::ErrorBody;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
@@ -90,7 +92,8 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::BadRequest("The cursor is not valid; use a next_cursor".into()))
 }
 
-/// One account: admins may read any, everyone else only their own.
+/// One account, with how many passkeys it has: admins may read any, everyone else only
+/// their own.
 #[utoipa::path(
     get,
     path = "/api/users/{id}",
@@ -98,7 +101,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     tag = "users",
     params(("id" = i64, Path, description = "The user's id")),
     responses(
-        (status = 200, description = "The user", body = UserView),
+        (status = 200, description = "The user", body = UserDetail),
         (status = 403, description = "Not an admin, and not the caller's own id", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ),
@@ -106,15 +109,22 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 )]
 pub async fn show(
     caller: ApiCaller,
+    state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<UserDetail>, ApiError> {
     let id = id.into_inner();
-    if id == caller.user.id {
-        return Ok(Json(UserView::from(&caller.user)));
-    }
-    let admin = ApiAdmin::check(caller, &req).await?;
-    Ok(Json(UserView::from(&admin.powers.user(id).await?)))
+    let (user, passkeys) = if id == caller.user.id {
+        let passkeys = state.accounts.passkeys(&caller.user).await?.len();
+        (caller.user, i64::try_from(passkeys).unwrap_or(i64::MAX))
+    } else {
+        let admin = ApiAdmin::check(caller, &req).await?;
+        admin.powers.user_with_passkeys(id).await?
+    };
+    Ok(Json(UserDetail {
+        user: UserView::from(&user),
+        passkeys,
+    }))
 }
 
 /// A new account.
@@ -290,6 +300,34 @@ pub async fn turn_off_two_factor(
     admin
         .powers
         .turn_off_two_factor_for(id.into_inner(), admin.caller.ip)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes every passkey of an account (admin), for an authenticator lost or stolen: none
+/// of them signs in any more, the owner is mailed; their password, two-step login and
+/// sessions stay.
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/passkeys",
+    operation_id = "remove_passkeys",
+    tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Every passkey of the account is removed"),
+        (status = 403, description = "Not an admin, or a session call without X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 422, description = "The account has no passkey, or it is the caller's own account", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn remove_passkeys(
+    admin: ApiAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    admin
+        .powers
+        .remove_passkeys_of(id.into_inner(), admin.caller.ip)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

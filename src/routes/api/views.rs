@@ -56,6 +56,17 @@ impl From<&User> for UserView {
     }
 }
 
+/// One account as `GET /api/users/{id}` shows it: the fields of a user, and how many
+/// passkeys it has (not in lists, where it would cost a query per user).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// How many passkeys (WebAuthn credentials) can sign in to the account.
+    #[schema(example = 0, minimum = 0)]
+    pub passkeys: i64,
+}
+
 /// One page of accounts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
