@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use fantoccini::Locator;
 
-use crate::chrome::Chrome;
+use crate::chrome::{Chrome, JavaScript};
 use crate::helpers::{PASSWORD, totp_code};
 use crate::in_a_browser_with_javascript;
 
@@ -31,7 +31,7 @@ pub async fn axe_violations(chrome: &Chrome) -> Vec<String> {
           .then(result => done({
               passes: result.passes.length,
               violations: result.violations.map(v =>
-                  `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`),
+                  `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(' ') + ' ' + n.html + ' ' + n.failureSummary).join(', ')}`),
           }))
           .catch(error => done({ passes: 0, violations: [`axe failed: ${error}`] }));
     "#;
@@ -187,6 +187,43 @@ async fn assert_marked_wrong(chrome: &Chrome, id: &str) {
         .find(Locator::Css(&format!(".error-summary a[href='#{id}']")))
         .await
         .unwrap_or_else(|e| panic!("the summary links to #{id}: {e}"));
+}
+
+/// Adds a passkey called "Laptop" on the passkeys page (the browser holds a virtual
+/// authenticator), and checks the page that lists it.
+async fn add_a_passkey(chrome: &Chrome, name: &str) -> Vec<String> {
+    chrome.visit("/profile/passkeys").await;
+    assert_eq!(
+        chrome.path().await,
+        "/profile/passkeys",
+        "just signed up: no password asked"
+    );
+    let found = check_after_submit(chrome, name, &[("name", "Laptop")], "Add a passkey").await;
+    assert!(chrome.text().await.contains("Added the passkey “Laptop”."));
+    found
+}
+
+/// Asserts what a page shows without JavaScript: the note about passkeys, and no passkey
+/// button or form that could not work.
+async fn assert_passkeys_need_javascript(chrome: &Chrome) {
+    let note = chrome
+        .client
+        .find(Locator::Css("[data-passkey-fallback]"))
+        .await
+        .expect("a note about passkeys");
+    assert!(note.is_displayed().await.unwrap(), "the note is shown");
+    for control in chrome
+        .client
+        .find_all(Locator::Css("[data-passkey-options]"))
+        .await
+        .unwrap()
+    {
+        assert!(
+            !control.is_displayed().await.unwrap(),
+            "without JavaScript, no passkey control is shown: {}",
+            control.html(false).await.unwrap()
+        );
+    }
 }
 
 fn assert_none(found: Vec<String>) {
@@ -364,6 +401,61 @@ in_a_browser_with_javascript! {
         chrome.click("Log in").await;
         assert_eq!(chrome.path().await, "/login/two-factor");
         found.extend(check_and_photograph(&chrome, "dark-login-two-factor").await);
+        assert_none(found);
+        chrome.close().await;
+    }
+
+    async fn passkey_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+        chrome.close().await;
+        let chrome = Chrome::start(&app.site_address(), JavaScript::On).await;
+        chrome.add_virtual_authenticator().await;
+        sign_up(&chrome).await;
+        let mut found = check_pages(&chrome, &[("passkeys-none", "/profile/passkeys")]).await;
+        found.extend(add_a_passkey(&chrome, "passkeys").await);
+        chrome.click("Log out").await;
+        found.extend(check_and_photograph(&chrome, "login-passkey").await);
+        let button = chrome.client.find(Locator::XPath("//button[normalize-space(.)='Sign in with a passkey']")).await.expect("the passkey button");
+        assert!(button.is_displayed().await.unwrap(), "the script shows the passkey button");
+        assert_none(found);
+        chrome.close().await;
+
+        // The same pages without JavaScript: the passkey is listed, a note says why it cannot
+        // be added or used here. axe runs where the site's script is blocked instead, as it
+        // cannot run where JavaScript is off.
+        let mut found = Vec::new();
+        for javascript in [JavaScript::Off, JavaScript::On] {
+            let chrome = Chrome::start(&app.site_address(), javascript).await;
+            if javascript == JavaScript::On {
+                chrome.block_scripts().await;
+            }
+            chrome.visit("/login").await;
+            assert_passkeys_need_javascript(&chrome).await;
+            if javascript == JavaScript::On {
+                found.extend(check_and_photograph(&chrome, "nojs-login-passkey").await);
+            }
+            for (id, value) in [("email", "ada@example.com"), ("password", PASSWORD)] {
+                chrome.fill(id, value).await;
+            }
+            chrome.click("Log in").await;
+            chrome.visit("/profile/passkeys").await;
+            assert!(chrome.text().await.contains("Laptop"), "the passkey is listed");
+            assert_passkeys_need_javascript(&chrome).await;
+            if javascript == JavaScript::On {
+                found.extend(check_and_photograph(&chrome, "nojs-passkeys").await);
+            }
+            chrome.close().await;
+        }
+        assert_none(found);
+    }
+
+    async fn passkey_pages_in_dark_mode_have_no_violations(app: TestApp, chrome: Chrome) {
+        chrome.close().await;
+        let chrome = Chrome::start_dark(&app.site_address()).await;
+        chrome.add_virtual_authenticator().await;
+        sign_up(&chrome).await;
+        let mut found = add_a_passkey(&chrome, "dark-passkeys").await;
+        chrome.click("Log out").await;
+        found.extend(check_and_photograph(&chrome, "dark-login-passkey").await);
         assert_none(found);
         chrome.close().await;
     }

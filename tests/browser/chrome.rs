@@ -6,6 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 pub struct Chrome {
@@ -206,9 +207,107 @@ impl Chrome {
             .expect("an active element")
     }
 
+    /// Gives the browser a virtual authenticator (W3C WebAuthn's WebDriver extension): a
+    /// platform one (`internal`, CTAP2) that keeps passkeys (resident keys) and checks the
+    /// user each time, as a laptop's fingerprint reader does. Returns its id.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let options = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        });
+        let answer = self
+            .client
+            .issue_cmd(Extension::post("webauthn/authenticator", options))
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver refused a virtual authenticator: {e}"));
+        answer
+            .as_str()
+            .unwrap_or_else(|| panic!("an authenticator id, not {answer}"))
+            .to_string()
+    }
+
+    /// The passkeys the virtual authenticator holds (W3C WebAuthn credential parameters:
+    /// `credentialId`, `rpId`, `userHandle`, `signCount`…).
+    pub async fn passkeys_held(&self, authenticator: &str) -> Vec<serde_json::Value> {
+        let answer = self
+            .client
+            .issue_cmd(Extension::get(&format!(
+                "webauthn/authenticator/{authenticator}/credentials"
+            )))
+            .await
+            .expect("the authenticator's passkeys");
+        serde_json::from_value(answer).expect("a list of passkeys")
+    }
+
+    /// Keeps the site's scripts from loading (DevTools' `Network.setBlockedURLs`, through
+    /// chromedriver): pages then render as they do with JavaScript off, while WebDriver can
+    /// still run axe in them (with JavaScript off, a page's timers never fire, and axe waits
+    /// on them).
+    pub async fn block_scripts(&self) {
+        for (cmd, params) in [
+            ("Network.enable", serde_json::json!({})),
+            (
+                "Network.setBlockedURLs",
+                serde_json::json!({ "urls": ["*.js"] }),
+            ),
+        ] {
+            let body = serde_json::json!({ "cmd": cmd, "params": params });
+            self.client
+                .issue_cmd(Extension::post("goog/cdp/execute", body))
+                .await
+                .unwrap_or_else(|e| panic!("chromedriver refused {cmd}: {e}"));
+        }
+    }
+
     /// Ends the WebDriver session; the processes go with `Drop`.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+/// A WebDriver extension command, `/session/{id}/{path}`: W3C WebAuthn's
+/// (`webauthn/...`) or chromedriver's own (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Extension {
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl Extension {
+    fn post(path: &str, body: serde_json::Value) -> Self {
+        Self {
+            path: path.to_string(),
+            body: Some(body),
+        }
+    }
+
+    fn get(path: &str) -> Self {
+        Self {
+            path: path.to_string(),
+            body: None,
+        }
+    }
+}
+
+impl WebDriverCompatibleCommand for Extension {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a WebDriver session");
+        base_url.join(&format!("session/{session}/{}", self.path))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
+        match &self.body {
+            Some(body) => (reqwest::Method::POST, Some(body.to_string())),
+            None => (reqwest::Method::GET, None),
+        }
     }
 }
 

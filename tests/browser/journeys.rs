@@ -5,8 +5,8 @@ use fantoccini::key::Key;
 use reqwest::StatusCode;
 
 use crate::chrome::{Chrome, JavaScript};
-use crate::helpers::{PASSWORD, location, totp_code};
-use crate::in_a_browser;
+use crate::helpers::{PASSWORD, TestApp, location, totp_code};
+use crate::{in_a_browser, in_a_browser_with_javascript};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -286,4 +286,157 @@ in_a_browser! {
         assert!(text.contains("That code is not correct."), "{text}");
         chrome.close().await;
     }
+}
+
+/// A browser on the site's own address (`http://localhost:PORT`): passkeys belong to a
+/// domain name, never to 127.0.0.1. It holds a virtual platform authenticator, as a laptop
+/// with a fingerprint reader does; returns the browser and the authenticator's id.
+async fn browser_with_a_passkey_reader(app: &TestApp, chrome: Chrome) -> (Chrome, String) {
+    chrome.close().await;
+    let chrome = Chrome::start(&app.site_address(), JavaScript::On).await;
+    let authenticator = chrome.add_virtual_authenticator().await;
+    (chrome, authenticator)
+}
+
+/// Adds a passkey with this name on the passkeys page, from the profile.
+async fn add_a_passkey(chrome: &Chrome, name: &str) {
+    chrome.visit("/profile").await;
+    chrome.click("Passkeys").await;
+    if chrome.path().await.starts_with("/reauth") {
+        chrome.fill("password", PASSWORD).await;
+        chrome.click("Confirm").await;
+    }
+    assert_eq!(chrome.path().await, "/profile/passkeys");
+    chrome.fill("name", name).await;
+    chrome.click("Add a passkey").await;
+    assert_eq!(chrome.path().await, "/profile/passkeys");
+    let text = chrome.text().await;
+    assert!(
+        text.contains(&format!("Added the passkey “{name}”.")),
+        "{text}"
+    );
+}
+
+in_a_browser_with_javascript! {
+    async fn a_passkey_is_added_and_signs_in_without_email_or_password(app: TestApp, chrome: Chrome) {
+        let (chrome, authenticator) = browser_with_a_passkey_reader(&app, chrome).await;
+        // No passkey for this site yet: the browser says so, and the page tells her.
+        chrome.visit("/login").await;
+        chrome.click_css("button[data-passkey=login]").await;
+        let status = wait_for_text(&chrome, "passkey").await;
+        assert_eq!(status, "The passkey request was cancelled or timed out. Try again.");
+        assert_eq!(chrome.path().await, "/login");
+
+        sign_up(&chrome, "Ada Lovelace", "ada@example.com").await;
+        add_a_passkey(&chrome, "Laptop").await;
+        let listed = read_rows(&chrome).await;
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert!(listed[0].starts_with("Laptop"), "the passkey is listed by its name: {listed:?}");
+        let held = chrome.passkeys_held(&authenticator).await;
+        assert_eq!(held.len(), 1, "the laptop keeps one passkey: {held:?}");
+        assert_eq!(held[0]["rpId"], "localhost", "for this site");
+        assert_eq!(held[0]["isResidentCredential"], true, "a discoverable passkey");
+
+        chrome.click("Log out").await;
+        assert_eq!(chrome.path().await, "/login");
+        chrome.click("Sign in with a passkey").await;
+        assert_eq!(chrome.path().await, "/profile", "no email, no password");
+        let text = chrome.text().await;
+        assert!(text.contains("Signed in as Ada Lovelace"), "{text}");
+        chrome.click("Passkeys").await;
+        assert_eq!(chrome.path().await, "/profile/passkeys", "the passkey counts as a password just typed");
+        let listed = read_rows(&chrome).await;
+        assert!(!listed[0].contains("never"), "the last use is shown: {listed:?}");
+        chrome.close().await;
+    }
+
+    async fn a_wrong_name_keeps_the_passkey_request_and_an_expired_one_starts_again(app: TestApp, chrome: Chrome) {
+        let (chrome, authenticator) = browser_with_a_passkey_reader(&app, chrome).await;
+        sign_up(&chrome, "Ada", "ada@example.com").await;
+        chrome.visit("/profile/passkeys").await;
+        chrome.fill("name", "   ").await;
+        chrome.click("Add a passkey").await;
+        let text = chrome.text().await;
+        assert!(text.contains("Give the passkey a name, such as the device it is on."), "{text}");
+        // She fixes the name: the browser's answer was kept, no second fingerprint.
+        chrome.fill("name", "Laptop").await;
+        chrome.click("Add a passkey").await;
+        let text = chrome.text().await;
+        assert!(text.contains("Added the passkey “Laptop”."), "{text}");
+        assert_eq!(chrome.passkeys_held(&authenticator).await.len(), 1);
+
+        // The laptop holds it: a second one is refused by the browser, before any request.
+        chrome.fill("name", "Laptop again").await;
+        chrome.click_css("form[data-passkey=add] button").await;
+        let status = wait_for_text(&chrome, "passkey").await;
+        assert_eq!(status, "This device already holds a passkey for your account.");
+        chrome.click("Remove Laptop").await;
+        let text = chrome.text().await;
+        assert!(text.contains("Removed the passkey “Laptop”.") && text.contains("You have no passkeys."), "{text}");
+
+        // She leaves the page with a wrong name for longer than the five minutes a request
+        // lasts: the page says so, and the next press asks the authenticator again.
+        chrome.fill("name", "   ").await;
+        chrome.click("Add a passkey").await;
+        app.clock.advance(6 * 60);
+        chrome.fill("name", "Laptop").await;
+        chrome.click("Add a passkey").await;
+        let text = chrome.text().await;
+        assert!(text.contains("This passkey request has expired or was already used."), "{text}");
+        chrome.fill("name", "Laptop").await;
+        chrome.click("Add a passkey").await;
+        let text = chrome.text().await;
+        assert!(text.contains("Added the passkey “Laptop”."), "a new request: {text}");
+        chrome.close().await;
+    }
+
+    async fn a_passkey_replaces_the_code_at_the_second_step(app: TestApp, chrome: Chrome) {
+        let (chrome, _) = browser_with_a_passkey_reader(&app, chrome).await;
+        sign_up(&chrome, "Ada", "ada@example.com").await;
+        chrome.click("Two-step login (off)").await;
+        let secret = read(&chrome, "totp-secret").await;
+        chrome.fill("code", &totp_code(&secret, app.clock.now())).await;
+        chrome.click("Turn on two-step login").await;
+        assert!(chrome.text().await.contains("Two-step login is on"));
+        add_a_passkey(&chrome, "Laptop").await;
+
+        chrome.click("Log out").await;
+        log_in(&chrome, "ada@example.com", PASSWORD).await;
+        assert_eq!(chrome.path().await, "/login/two-factor", "the password alone is not enough");
+        chrome.click("Use a passkey instead").await;
+        assert_eq!(chrome.path().await, "/profile", "the passkey is the second step");
+        let text = chrome.text().await;
+        assert!(text.contains("Signed in as Ada") && text.contains("Two-step login (on)"), "{text}");
+        chrome.close().await;
+    }
+}
+
+/// The rows of the passkeys table, each as its cells' text joined by tabs.
+async fn read_rows(chrome: &Chrome) -> Vec<String> {
+    let mut rows = Vec::new();
+    for row in chrome
+        .client
+        .find_all(Locator::Css("main table tbody tr"))
+        .await
+        .expect("the passkeys table")
+    {
+        let mut cells = Vec::new();
+        for cell in row.find_all(Locator::Css("td")).await.expect("cells") {
+            cells.push(cell.text().await.expect("a cell's text"));
+        }
+        rows.push(cells.join("\t"));
+    }
+    rows
+}
+
+/// The text of the element with this id once it has some (a script writes it), within 10 s.
+async fn wait_for_text(chrome: &Chrome, id: &str) -> String {
+    for _ in 0..200 {
+        let text = read(chrome, id).await;
+        if !text.is_empty() && !text.starts_with("Follow your browser") {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("#{id} stayed empty")
 }

@@ -808,3 +808,13 @@ impl Browser {
         self.submit("/login/two-factor", &[("code", code)]).await
     }
 }
+
+impl TestApp {
+    /// The site as a browser reaches it: `http://localhost:PORT` (`settings.base_url`), the
+    /// only address passkeys work on (an IP address cannot be a WebAuthn relying party).
+    /// The browser suite browses it.
+    #[allow(dead_code)]
+    pub fn site_address(&self) -> String {
+        self.settings.base_url.clone()
+    }
+}

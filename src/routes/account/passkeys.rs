@@ -147,9 +147,14 @@ pub async fn add(
             Ok(see_other(PAGE))
         }
         Err(error) => {
+            let mut form = form.into_inner();
             if is_name_error(&error) {
                 // The ceremony was not used: keep it for the corrected form.
                 me.session.begin_passkey_ceremony(&ceremony)?;
+            } else {
+                // The ceremony is spent: the page must not send this answer again, the next
+                // try asks the authenticator anew.
+                form.credential.clear();
             }
             refused(&state, &page, &me, &form, error).await
         }
