@@ -149,7 +149,6 @@ impl Accounts {
                 let exclude = existing
                     .iter()
                     .filter_map(|row| hex::decode(&row.credential_id).ok())
-                    .map(Into::into)
                     .collect();
                 let (challenge, state) = webauthn
                     .start_passkey_registration(user_handle, &user.email, &user.name, Some(exclude))

@@ -13,6 +13,7 @@ mod hostile_input;
 mod login;
 mod operations;
 mod pages;
+mod passkeys;
 mod password;
 mod password_reset;
 mod profile;
