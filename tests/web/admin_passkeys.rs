@@ -122,19 +122,19 @@ on_both_backends! {
         let removed = admin.submit(&format!("/admin/users/{ada_id}/passkeys/remove"), &[]).await;
         assert_eq!((removed.status(), location(&removed)), (StatusCode::SEE_OTHER, format!("/admin/users/{ada_id}")));
         let (_, after) = admin.get_text(&format!("/admin/users/{ada_id}")).await;
-        assert!(after.contains("Removed 2 passkeys from ada@example.com, and they were mailed. They can log in with their password."), "{after}");
+        assert!(after.contains("Removed 2 passkeys from ada@example.com; their sessions ended and they were mailed. They can log in with their password."), "{after}");
         assert!(after.contains("<dt>Passkeys</dt>\n  <dd id=\"passkeys\">None</dd>"), "{after}");
         assert!(!after.contains("/passkeys/remove"), "no button once there are none");
 
         assert_eq!(passkeys_of(&app, ada_id).await, 0, "hers are gone");
         assert_eq!(passkeys_of(&app, bob_id).await, 1, "Bob's are not touched");
         let row = app.audit_rows().await.into_iter().find(|row| row.0 == "admin_passkeys_remove").expect("an audit row");
-        assert_eq!((row.1.as_str(), row.2.as_deref(), row.3.as_deref()), ("success", Some(ADA), Some("passkeys removed: 2")));
+        assert_eq!((row.1.as_str(), row.2.as_deref(), row.3.as_deref()), ("success", Some(ADA), Some("passkeys removed: 2; sessions ended: 1")));
         let mail = app.wait_for_mail(ADA, REMOVED_MAIL).await;
         assert!(mail.contains("A removed passkey can no longer sign in."), "{mail}");
         assert!(after.contains("admin_passkeys_remove"), "her recent activity shows it: {after}");
 
-        assert!(is_logged_in(&ada).await, "her session goes on: it was not a passkey that is lost");
+        assert!(!is_logged_in(&ada).await, "her sessions end: one may have been opened with the stolen passkey");
         let browser = app.browser();
         assert_eq!(location(&browser.login(ADA, PASSWORD).await), "/profile", "her password still logs her in");
     }
@@ -148,9 +148,9 @@ on_both_backends! {
         assert!(page.contains("<dd id=\"passkeys\">1\n"), "{page}");
         admin.submit(&format!("/admin/users/{id}/passkeys/remove"), &[]).await;
         let (_, after) = admin.get_text(&format!("/admin/users/{id}")).await;
-        assert!(after.contains("Removed 1 passkey from ada@example.com, and they were mailed."), "{after}");
+        assert!(after.contains("Removed 1 passkey from ada@example.com; their sessions ended and they were mailed."), "{after}");
         let row = app.audit_rows().await.into_iter().find(|row| row.0 == "admin_passkeys_remove").unwrap();
-        assert_eq!(row.3.as_deref(), Some("passkeys removed: 1"));
+        assert_eq!(row.3.as_deref(), Some("passkeys removed: 1; sessions ended: 1"));
     }
 
     async fn removing_passkeys_from_an_account_without_any_says_so_and_changes_nothing(app: TestApp) {

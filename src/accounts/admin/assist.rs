@@ -8,7 +8,7 @@ use super::{Acting, AdminPowers};
 use crate::accounts::audit::action;
 use crate::accounts::two_factor::{ALREADY_OFF, two_factor_reset};
 use crate::accounts::{AccountError, User, email_verification, mails};
-use crate::db::{DbConnection, passkeys, throttles, users};
+use crate::db::{DbConnection, passkeys, sessions, throttles, users};
 
 const OWN_TWO_FACTOR: &str = "Turn your own two-step login off on your profile's two-step \
      login page; it asks for your password and a code.";
@@ -16,7 +16,8 @@ const OWN_PASSKEYS: &str = "Remove your own passkeys on your profile's passkeys 
      for your password.";
 const NO_PASSKEYS: &str = "This account has no passkeys; nothing was changed.";
 /// The clause of the owner's mail (`mails::passkeys_removed`).
-const PASSKEYS_REMOVED: &str = "an administrator removed every passkey from your Gatehouse account";
+const PASSKEYS_REMOVED: &str = "an administrator removed every passkey from your Gatehouse \
+     account, and every session was logged out";
 
 /// What [`AdminPowers::remove_passkeys_of`] did.
 pub struct RemovedPasskeys {
@@ -80,9 +81,9 @@ impl AdminPowers {
     }
 
     /// Removes every passkey of account `id` (an authenticator lost or stolen, a passkey its
-    /// owner does not recognise): the passkeys go and the audit row is written in one
-    /// transaction; then the owner is mailed. Their password, two-step login and sessions
-    /// stay as they are. Refused (nothing changes, no audit) when the account has no
+    /// owner does not recognise): the passkeys go, and every session of theirs ends (one may
+    /// have been opened with the stolen passkey), with the audit row, in one transaction;
+    /// then the owner is mailed. Their password and two-step login stay as they are. Refused (nothing changes, no audit) when the account has no
     /// passkey, and for the admin's own account, whose page asks for the password first.
     pub async fn remove_passkeys_of(
         &self,
@@ -100,9 +101,12 @@ impl AdminPowers {
                 if count == 0 {
                     return Err(AccountError::invalid("passkeys", NO_PASSKEYS));
                 }
+                let ended = sessions::delete_for_user(conn, user.id, None)?;
                 acting
                     .audit(action::ADMIN_PASSKEYS_REMOVE, &user)
-                    .detail(format!("passkeys removed: {count}"))
+                    .detail(format!(
+                        "passkeys removed: {count}; sessions ended: {ended}"
+                    ))
                     .write(conn, acting.now)?;
                 Ok(RemovedPasskeys { user, count })
             })

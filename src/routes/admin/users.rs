@@ -429,7 +429,7 @@ pub async fn remove_passkeys(
                 "They have no password: a password reset by mail lets them in."
             };
             admin.me.session.set_flash(&format!(
-                "Removed {} passkey{plural} from {}, and they were mailed. {way_in}",
+                "Removed {} passkey{plural} from {}; their sessions ended and they were mailed. {way_in}",
                 removed.count, removed.user.email
             ))?;
             Ok(see_other(&format!("/admin/users/{id}")))
