@@ -704,4 +704,28 @@ on_both_backends! {
         let options = ceremony_options(&browser, "/profile/passkeys/options").await;
         options.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
     }
+
+    async fn the_last_passkey_of_an_account_without_a_password_is_not_removed(app: TestApp) {
+        let (browser, _passkey) = ada_with_a_passkey(&app).await;
+        // Accounts made through the pages always have a password; one made by an outside
+        // sign-in will not. Until then, such an account is made here in the database.
+        app.query(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::users;
+            diesel::update(users::table.filter(users::email.eq(EMAIL)))
+                .set(users::password_hash.eq(""))
+                .execute(conn)
+        })
+        .await;
+        let (_, page) = browser.get_text("/profile/passkeys").await;
+        let id = first_passkey_id(&page);
+        let removal = browser.submit(&format!("/profile/passkeys/{id}/remove"), &[]).await;
+        let page = refused(removal, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(page.contains("This is the last way to log in to this account"), "{page}");
+        let (_, page) = browser.get_text("/profile/passkeys").await;
+        assert!(listed(&page, "Laptop").is_some(), "the passkey stays");
+        assert!(audited(&app, "passkey_remove").await.is_empty());
+        let refused_login = app.browser().login(EMAIL, "").await;
+        assert_ne!(location(&refused_login), "/profile", "an empty password is no way in");
+    }
 }

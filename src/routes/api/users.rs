@@ -115,8 +115,8 @@ pub async fn show(
 ) -> Result<Json<UserDetail>, ApiError> {
     let id = id.into_inner();
     let (user, passkeys) = if id == caller.user.id {
-        let passkeys = state.accounts.passkeys(&caller.user).await?.len();
-        (caller.user, i64::try_from(passkeys).unwrap_or(i64::MAX))
+        let passkeys = state.accounts.passkey_count(caller.user.id).await?;
+        (caller.user, passkeys)
     } else {
         let admin = ApiAdmin::check(caller, &req).await?;
         admin.powers.user_with_passkeys(id).await?
