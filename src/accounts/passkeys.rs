@@ -322,37 +322,10 @@ impl Accounts {
             .transaction(move |conn| {
                 let taken = take(conn, &ceremony, Purpose::Login, None, now)?;
                 let state: DiscoverableAuthentication = read_state(&taken)?;
-                let Some((row, user)) = owner_of(conn, &webauthn, &answer)? else {
-                    AuditEntry::new(action::LOGIN, Outcome::Failure)
-                        .on_label("passkey")
-                        .from(&ip)
-                        .detail("unknown passkey")
-                        .write(conn, now)?;
-                    return Ok(Checked::Refused(AccountError::invalid(
-                        "passkey",
-                        NOT_ACCEPTED,
-                    )));
+                let (row, claimant) = match gate(conn, &webauthn, &answer, &ip, now)? {
+                    Ok(found) => found,
+                    Err(refusal) => return Ok(Checked::Refused(refusal)),
                 };
-                if !user.active {
-                    AuditEntry::new(action::LOGIN, Outcome::Failure)
-                        .on(&user)
-                        .from(&ip)
-                        .detail("account disabled")
-                        .write(conn, now)?;
-                    return Ok(Checked::Refused(AccountError::invalid(
-                        "passkey",
-                        NOT_ACCEPTED,
-                    )));
-                }
-                let claimant = Claimant::new(Some(user.clone()), &user.email);
-                if let Some(retry_after) = locked_for(conn, &claimant, now)? {
-                    claimant
-                        .audit(AuditEntry::new(action::LOGIN, Outcome::Failure))
-                        .from(&ip)
-                        .detail("account locked")
-                        .write(conn, now)?;
-                    return Ok(Checked::Refused(AccountError::Locked { retry_after }));
-                }
                 let passkey = stored_passkey(&row)?;
                 let result =
                     webauthn.finish_discoverable_authentication_v2(&answer, state, &passkey);
@@ -437,26 +410,9 @@ impl Accounts {
                     now,
                 )?;
                 let state: PasskeyAuthentication = read_state(&taken)?;
-                let Some(user) = users::find_by_id(conn, pending.user_id)?.filter(|u| u.active)
-                else {
-                    return Ok(Checked::Refused(AccountError::LoginRefused));
-                };
-                let claimant = Claimant::new(Some(user.clone()), &user.email);
-                if let Some(retry_after) = locked_for(conn, &claimant, now)? {
-                    return Ok(Checked::Refused(AccountError::Locked { retry_after }));
-                }
-                let credential_id = hex::encode(answer.get_credential_id());
-                let Some(row) = passkeys::find_by_credential_id(conn, &credential_id)?
-                    .filter(|row| row.user_id == user.id)
-                else {
-                    let audit = AuditEntry::new(action::LOGIN_SECOND_FACTOR, Outcome::Failure)
-                        .from(&ip)
-                        .detail("a passkey not of this account");
-                    count_failure(conn, &claimant, audit, &ip, now)?;
-                    return Ok(Checked::Refused(AccountError::invalid(
-                        "passkey",
-                        NOT_ACCEPTED,
-                    )));
+                let (row, claimant) = match second_step_gate(conn, pending, &answer, &ip, now)? {
+                    Ok(found) => found,
+                    Err(refusal) => return Ok(Checked::Refused(refusal)),
                 };
                 let passkey = stored_passkey(&row)?;
                 let result = webauthn.finish_passkey_authentication(&answer, &state);
@@ -545,6 +501,72 @@ impl PasskeyUse<'_> {
             .write(conn, self.now)?;
         Ok(Checked::Accepted(user))
     }
+}
+
+/// Who a passwordless answer claims to be, if they may try: the passkey must be known, its
+/// account active and not locked. A refusal is audited here and answered as a value, so
+/// the audit row commits with the taken ceremony.
+fn gate(
+    conn: &mut DbConnection,
+    webauthn: &Webauthn,
+    answer: &PublicKeyCredential,
+    ip: &str,
+    now: i64,
+) -> Result<Result<(PasskeyRow, Claimant), AccountError>, AccountError> {
+    let failure = || AuditEntry::new(action::LOGIN, Outcome::Failure).from(ip);
+    let Some((row, user)) = owner_of(conn, webauthn, answer)? else {
+        failure()
+            .on_label("passkey")
+            .detail("unknown passkey")
+            .write(conn, now)?;
+        return Ok(Err(AccountError::invalid("passkey", NOT_ACCEPTED)));
+    };
+    if !user.active {
+        failure()
+            .on(&user)
+            .detail("account disabled")
+            .write(conn, now)?;
+        return Ok(Err(AccountError::invalid("passkey", NOT_ACCEPTED)));
+    }
+    let claimant = Claimant::new(Some(user.clone()), &user.email);
+    if let Some(retry_after) = locked_for(conn, &claimant, now)? {
+        claimant
+            .audit(failure())
+            .detail("account locked")
+            .write(conn, now)?;
+        return Ok(Err(AccountError::Locked { retry_after }));
+    }
+    Ok(Ok((row, claimant)))
+}
+
+/// The passkey a second-step answer names, if it may be tried: the half-logged-in account
+/// must still be active and not locked, and the passkey must be one of its own (another is
+/// a counted failure, which commits with the taken ceremony).
+fn second_step_gate(
+    conn: &mut DbConnection,
+    pending: PendingLogin,
+    answer: &PublicKeyCredential,
+    ip: &str,
+    now: i64,
+) -> Result<Result<(PasskeyRow, Claimant), AccountError>, AccountError> {
+    let Some(user) = users::find_by_id(conn, pending.user_id)?.filter(|u| u.active) else {
+        return Ok(Err(AccountError::LoginRefused));
+    };
+    let claimant = Claimant::new(Some(user.clone()), &user.email);
+    if let Some(retry_after) = locked_for(conn, &claimant, now)? {
+        return Ok(Err(AccountError::Locked { retry_after }));
+    }
+    let credential_id = hex::encode(answer.get_credential_id());
+    let own =
+        passkeys::find_by_credential_id(conn, &credential_id)?.filter(|row| row.user_id == user.id);
+    let Some(row) = own else {
+        let audit = AuditEntry::new(action::LOGIN_SECOND_FACTOR, Outcome::Failure)
+            .from(ip)
+            .detail("a passkey not of this account");
+        count_failure(conn, &claimant, audit, ip, now)?;
+        return Ok(Err(AccountError::invalid("passkey", NOT_ACCEPTED)));
+    };
+    Ok(Ok((row, claimant)))
 }
 
 /// The passkey a discoverable answer names, and its owner's account; `None` when no
