@@ -728,4 +728,16 @@ on_both_backends! {
         let refused_login = app.browser().login(EMAIL, "").await;
         assert_ne!(location(&refused_login), "/profile", "an empty password is no way in");
     }
+
+    async fn a_passkey_that_did_not_verify_the_person_does_not_sign_in(app: TestApp) {
+        let mut passkey = ada_logged_out_with_a_passkey(&app).await;
+        let browser = app.browser();
+        let mut answer = passkey.login_answer(&browser).await;
+        // The authenticator data's flags (byte 32): clear "user verified" (0x04), as a key
+        // that was only touched, with no PIN or fingerprint, would answer.
+        answer.response.authenticator_data[32] &= !0x04;
+        let page = refused(send_login(&browser, &answer, &[]).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(page.contains("Your device did not confirm it was you"), "{page}");
+        assert!(!is_logged_in(&browser).await, "a passwordless login needs user verification");
+    }
 }
