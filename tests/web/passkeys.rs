@@ -740,4 +740,17 @@ on_both_backends! {
         assert!(page.contains("Your device did not confirm it was you"), "{page}");
         assert!(!is_logged_in(&browser).await, "a passwordless login needs user verification");
     }
+
+    async fn a_ceremony_started_on_one_instance_finishes_on_another(app: TestApp) {
+        let site = app.settings.base_url.clone();
+        let other = app.with_settings(|s| s.base_url = site).await;
+        let mut passkey = ada_logged_out_with_a_passkey(&app).await;
+        let here = app.browser();
+        let answer = passkey.login_answer(&here).await;
+        let cookie = here.session_cookie().expect("the ceremony's session");
+        let there = Browser::with_cookie(&other.address, &cookie);
+        let response = send_login(&there, &answer, &[]).await;
+        assert_eq!(location(&response), "/profile", "the other instance finishes it");
+        assert!(is_logged_in(&there).await);
+    }
 }
