@@ -152,6 +152,15 @@ struct ConfigArgs {
     /// Admin pages and admin API calls only for admins with two-step login on: true or false
     #[arg(long, env = "GATEHOUSE_REQUIRE_ADMIN_2FA", global = true)]
     require_admin_2fa: Option<String>,
+    /// The site's name in page titles, the header, mails and authenticator apps [default: Gatehouse]
+    #[arg(long, env = "GATEHOUSE_SITE_NAME", global = true)]
+    site_name: Option<String>,
+    /// The sender of mails, e.g. "Example Accounts <accounts@example.com>" [default: SITE NAME <no-reply@host of the base URL>]
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true)]
+    mail_from: Option<String>,
+    /// A PEM file of CA certificates to trust for SMTP over TLS, besides the public roots
+    #[arg(long, env = "GATEHOUSE_SMTP_CA_FILE", global = true)]
+    smtp_ca_file: Option<String>,
 }
 
 impl ConfigArgs {
@@ -170,6 +179,9 @@ impl ConfigArgs {
             ipv6_prefix: self.ipv6_prefix,
             body_timeout: self.body_timeout,
             require_admin_2fa: self.require_admin_2fa,
+            site_name: self.site_name,
+            mail_from: self.mail_from,
+            smtp_ca_file: self.smtp_ca_file,
         }
     }
 }
@@ -230,13 +242,14 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 /// its mailer (to wait for before exiting).
 fn accounts(settings: &Settings) -> anyhow::Result<(Accounts, Arc<Mailer>)> {
     let (db, _) = Db::open(&settings.database_url, 2)?;
-    let mailer = Arc::new(Mailer::new(&settings.mail, &settings.base_url)?);
+    let mailer = Arc::new(Mailer::new(settings)?);
     let accounts = Accounts::new(
         db,
         PasswordHasher::new(settings.bcrypt_cost)?,
         Clock::default(),
         mailer.clone(),
         &settings.base_url,
+        &settings.site_name,
         settings.signing_key()?.as_bytes(),
     );
     Ok((accounts, mailer))

@@ -65,8 +65,9 @@ impl Application {
             db.clone(),
             PasswordHasher::new(settings.bcrypt_cost)?,
             clock,
-            Arc::new(Mailer::new(&settings.mail, &settings.base_url)?),
+            Arc::new(Mailer::new(&settings)?),
             &settings.base_url,
+            &settings.site_name,
             secret.as_bytes(),
         );
         let setup_token = accounts.issue_setup_token_if_no_admin().await?;

@@ -68,7 +68,12 @@ pub(super) fn mark_verified(conn: &mut DbConnection, user_id: i64, now: i64) -> 
 impl Accounts {
     /// Mails the verification link made inside a committed transaction.
     pub(super) fn mail_verification_link(&self, user: &User, link: &NewLink) {
-        self.mail(mails::verify_email(user, &self.base_url, &link.token));
+        self.mail(mails::verify_email(
+            &self.site_name,
+            user,
+            &self.base_url,
+            &link.token,
+        ));
     }
 
     /// A new link from the banner, unless the address is verified or a link just went out.

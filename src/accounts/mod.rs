@@ -48,7 +48,10 @@ pub struct Accounts {
     base_url: Arc<str>,
     /// Seals authenticator secrets at rest.
     sealer: Sealer,
-    /// The name authenticator apps show next to the account: the site's host.
+    /// The site's name (`GATEHOUSE_SITE_NAME`), wherever a mail names the site.
+    site_name: Arc<str>,
+    /// The name authenticator apps show next to the account: the site's name (no `:`,
+    /// which separates the issuer from the account in an `otpauth://` label).
     issuer: Arc<str>,
     /// The site as a passkey relying party (its address, when it has a domain name).
     relying_party: passkeys::RelyingParty,
@@ -61,12 +64,9 @@ impl Accounts {
         clock: Clock,
         mailer: Arc<Mailer>,
         base_url: &str,
+        site_name: &str,
         secret_key: &[u8],
     ) -> Self {
-        let issuer = url::Url::parse(base_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_string))
-            .unwrap_or_else(|| "Gatehouse".into());
         Self {
             db,
             hasher,
@@ -74,8 +74,9 @@ impl Accounts {
             mailer,
             base_url: base_url.trim_end_matches('/').into(),
             sealer: Sealer::new(secret_key, "authenticator secrets"),
-            issuer: issuer.into(),
-            relying_party: passkeys::RelyingParty::new(base_url),
+            site_name: site_name.into(),
+            issuer: two_factor::issuer(site_name).into(),
+            relying_party: passkeys::RelyingParty::new(base_url, site_name),
         }
     }
 

@@ -48,12 +48,13 @@ const LAST_WAY_IN: &str =
 pub struct RelyingParty(Option<Arc<Webauthn>>);
 
 impl RelyingParty {
-    pub fn new(base_url: &str) -> Self {
+    /// The site at `base_url`, shown to people as `site_name`.
+    pub fn new(base_url: &str, site_name: &str) -> Self {
         let webauthn = Url::parse(base_url).ok().and_then(|origin| {
             let id = origin.domain()?.to_string();
             WebauthnBuilder::new(&id, &origin)
                 .ok()?
-                .rp_name("Gatehouse")
+                .rp_name(site_name)
                 .timeout(std::time::Duration::from_secs(CEREMONY_LIFETIME as u64))
                 .build()
                 .ok()
@@ -226,7 +227,7 @@ impl Accounts {
             })
             .await?;
         let row = added?;
-        self.mail(mails::passkey_added(user, &row.name));
+        self.mail(mails::passkey_added(&self.site_name, user, &row.name));
         Ok(row)
     }
 
@@ -277,10 +278,10 @@ impl Accounts {
             })
             .await?;
         let what = format!(
-            "the passkey \"{}\" was removed from your Gatehouse account",
-            removed.name
+            "the passkey \"{}\" was removed from your {} account",
+            removed.name, self.site_name
         );
-        self.mail(mails::passkeys_removed(user, &what));
+        self.mail(mails::passkeys_removed(&self.site_name, user, &what));
         Ok(removed)
     }
 

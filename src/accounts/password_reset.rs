@@ -66,7 +66,12 @@ impl Accounts {
             })
             .await?;
         if let Some((user, link)) = sent {
-            self.mail(mails::password_reset(&user, &self.base_url, &link.token));
+            self.mail(mails::password_reset(
+                &self.site_name,
+                &user,
+                &self.base_url,
+                &link.token,
+            ));
         }
         Ok(())
     }
@@ -112,7 +117,7 @@ impl Accounts {
                 Ok::<_, AccountError>((user, revoked))
             })
             .await?;
-        self.mail(mails::password_reset_done(&user.0, user.1));
+        self.mail(mails::password_reset_done(&self.site_name, &user.0, user.1));
         Ok(user.0)
     }
 }

@@ -124,7 +124,7 @@ impl Accounts {
             })
             .await?;
         if let Some(link) = link {
-            self.mail(mails::email_changed(user, &updated));
+            self.mail(mails::email_changed(&self.site_name, user, &updated));
             self.mail_verification_link(&updated, &link);
         }
         Ok(updated)
@@ -170,7 +170,7 @@ impl Accounts {
                 Ok::<_, AccountError>(api_tokens::count_for_user(conn, id)?)
             })
             .await?;
-        self.mail(mails::password_changed(user));
+        self.mail(mails::password_changed(&self.site_name, user));
         Ok(PasswordChanged { api_tokens })
     }
 }

@@ -48,6 +48,16 @@ pub(super) fn two_factor_reset(
     Ok(())
 }
 
+/// The issuer authenticator apps show beside the account: the site's name, without `:`
+/// (which separates the issuer from the account in an `otpauth://` label).
+pub(super) fn issuer(site_name: &str) -> String {
+    let issuer = site_name.replace(':', "");
+    match issuer.trim() {
+        "" => crate::config::DEFAULT_SITE_NAME.into(),
+        trimmed => trimmed.into(),
+    }
+}
+
 /// What the set-up page shows: the secret for typing, and the `otpauth://` URL for the QR code.
 pub struct TotpSetup {
     pub secret: String,
@@ -156,7 +166,7 @@ impl Accounts {
                 Ok(audit.write(conn, now)?)
             })
             .await?;
-        self.mail(mails::two_factor_on(user));
+        self.mail(mails::two_factor_on(&self.site_name, user));
         Ok(RecoveryCodes(codes))
     }
 
@@ -210,7 +220,7 @@ impl Accounts {
                 Ok::<_, AccountError>(audit.write(conn, now)?)
             })
             .await?;
-        self.mail(mails::two_factor_off(user, false));
+        self.mail(mails::two_factor_off(&self.site_name, user, false));
         Ok(())
     }
 
@@ -235,7 +245,7 @@ impl Accounts {
                 Ok(user)
             })
             .await?;
-        self.mail(mails::two_factor_off(&user, true));
+        self.mail(mails::two_factor_off(&self.site_name, &user, true));
         Ok(user)
     }
 
@@ -276,13 +286,13 @@ impl Accounts {
             .await?;
         match checked {
             CodeCheck::Accepted(CodeKind::Recovery) => {
-                self.mail(mails::recovery_code_used(&user, left));
+                self.mail(mails::recovery_code_used(&self.site_name, &user, left));
                 Ok(user)
             }
             CodeCheck::Accepted(CodeKind::App) => Ok(user),
             CodeCheck::Refused(reason) => {
                 if reason == REUSED {
-                    self.mail(mails::code_reused(&user));
+                    self.mail(mails::code_reused(&self.site_name, &user));
                 }
                 Err(AccountError::invalid("code", WRONG_CODE))
             }
@@ -384,4 +394,32 @@ fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
         .map(|code| crypto::token_hash(&code.replace('-', "")))
         .collect();
     (codes, hashes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issuer_is_the_site_name_as_an_otpauth_label_allows() {
+        for (site_name, issuer, in_url) in [
+            ("Gatehouse", "Gatehouse", "issuer=Gatehouse"),
+            (
+                "Example: Accounts",
+                "Example Accounts",
+                "issuer=Example%20Accounts",
+            ),
+            (":", "Gatehouse", "issuer=Gatehouse"),
+        ] {
+            assert_eq!(super::issuer(site_name), issuer);
+            let totp = Builder::new()
+                .with_secret(Secret::from(vec![7; 20]))
+                .with_issuer(Some(super::issuer(site_name)))
+                .with_account_name("ada@example.com")
+                .build()
+                .expect("the issuer is accepted");
+            let url = totp.to_url().expect("an otpauth URL");
+            assert!(url.contains(in_url), "{url}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use lettre::message::Mailbox;
 
 use crate::db::DatabaseUrl;
 pub use secret_key::{SecretKey, load_or_create_secret_key};
@@ -30,6 +31,9 @@ pub struct RawConfig {
     pub ipv6_prefix: String,
     pub body_timeout: String,
     pub require_admin_2fa: Option<String>,
+    pub site_name: Option<String>,
+    pub mail_from: Option<String>,
+    pub smtp_ca_file: Option<String>,
 }
 
 /// A configuration value that cannot be used; printed as one line, exit code 2.
@@ -83,7 +87,16 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Admin pages and admin API calls only for admins with two-step login on.
     pub require_admin_2fa: bool,
+    /// The site's name in page titles, the header, mails and authenticator apps.
+    pub site_name: String,
+    /// The sender of every mail (and the SMTP envelope's).
+    pub mail_from: Mailbox,
+    /// A PEM file of certificates trusted, besides the public roots, for SMTP over TLS.
+    pub smtp_ca_file: Option<PathBuf>,
 }
+
+/// The site's name when `GATEHOUSE_SITE_NAME` is not set.
+pub const DEFAULT_SITE_NAME: &str = "Gatehouse";
 
 impl Settings {
     /// The key that signs cookies and seals secrets: the configured one, or the one kept in
@@ -127,6 +140,11 @@ impl Settings {
                 )
             })?,
         };
+        let mail = parse_mail(&raw.mail)?;
+        let base_url = parse_base_url(raw.base_url.as_deref(), addr)?;
+        let site_name = parse_site_name(raw.site_name.as_deref())?;
+        let mail_from = parse_mail_from(raw.mail_from.as_deref(), &site_name, &base_url)?;
+        let smtp_ca_file = parse_smtp_ca_file(raw.smtp_ca_file.as_deref(), &mail)?;
         Ok(Self {
             database_url,
             addr,
@@ -134,8 +152,8 @@ impl Settings {
             cookie_secure,
             bcrypt_cost: parse_number("GATEHOUSE_BCRYPT_COST", &raw.bcrypt_cost, 4..=31)?,
             pool_size: parse_pool_size(raw.pool_size.as_deref())?,
-            mail: parse_mail(&raw.mail)?,
-            base_url: parse_base_url(raw.base_url.as_deref(), addr)?,
+            mail,
+            base_url,
             trusted_proxies: parse_trusted_proxies(raw.trusted_proxies.as_deref())?,
             ip_rate_limit: parse_rate_limit(&raw.ip_rate_limit)?,
             ipv6_prefix: parse_number("GATEHOUSE_IPV6_PREFIX", &raw.ipv6_prefix, 1..=128)?,
@@ -146,6 +164,9 @@ impl Settings {
             )?),
             workers: None,
             require_admin_2fa,
+            site_name,
+            mail_from,
+            smtp_ca_file,
         })
     }
 }
@@ -206,8 +227,21 @@ fn parse_mail(value: &str) -> Result<MailTransport, ConfigError> {
         return Ok(MailTransport::Files(PathBuf::from(dir)));
     }
     if value.starts_with("smtp://") || value.starts_with("smtps://") {
-        url::Url::parse(value)
+        let url = url::Url::parse(value)
             .map_err(|e| invalid("GATEHOUSE_MAIL", format!("not a valid SMTP URL: {e}")))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("GATEHOUSE_MAIL", "the SMTP URL names no server"));
+        }
+        let tls = url.query_pairs().find(|(key, _)| key == "tls");
+        if let Some((_, tls)) = tls
+            && url.scheme() == "smtp"
+            && !matches!(tls.as_ref(), "required" | "opportunistic")
+        {
+            return Err(invalid(
+                "GATEHOUSE_MAIL",
+                format!("tls={tls} is neither tls=required (STARTTLS) nor tls=opportunistic"),
+            ));
+        }
         return Ok(MailTransport::Smtp(value.to_string()));
     }
     Err(invalid(
@@ -233,6 +267,97 @@ fn parse_base_url(value: Option<&str>, addr: SocketAddr) -> Result<String, Confi
         ));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Shown in pages and mails: one line of text, not too long for a title.
+fn parse_site_name(value: Option<&str>) -> Result<String, ConfigError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_SITE_NAME.into());
+    };
+    let name = value.trim();
+    if name.is_empty() {
+        return Err(invalid("GATEHOUSE_SITE_NAME", "must not be empty"));
+    }
+    if name.chars().count() > 60 {
+        return Err(invalid(
+            "GATEHOUSE_SITE_NAME",
+            format!("{name:?} is longer than 60 characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid(
+            "GATEHOUSE_SITE_NAME",
+            "must be one line without control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// The configured sender, or `SITE NAME <no-reply@HOST>` with the base URL's host when it
+/// is a domain name (`localhost` otherwise).
+fn parse_mail_from(
+    value: Option<&str>,
+    site_name: &str,
+    base_url: &str,
+) -> Result<Mailbox, ConfigError> {
+    if let Some(value) = value {
+        return Mailbox::from_str(value.trim()).map_err(|_| {
+            invalid(
+                "GATEHOUSE_MAIL_FROM",
+                format!(
+                    "{value:?} is not a sender address such as \"Example Accounts <accounts@example.com>\""
+                ),
+            )
+        });
+    }
+    let host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .filter(|host| host.contains('.') && host.parse::<IpAddr>().is_err())
+        .unwrap_or_else(|| "localhost".into());
+    let address = lettre::Address::new("no-reply", &host)
+        .or_else(|_| lettre::Address::new("no-reply", "localhost"))
+        .map_err(|e| invalid("GATEHOUSE_MAIL_FROM", format!("no default sender: {e}")))?;
+    Ok(Mailbox::new(Some(site_name.to_string()), address))
+}
+
+/// A PEM file with at least one certificate, for an SMTP URL that uses TLS.
+fn parse_smtp_ca_file(
+    value: Option<&str>,
+    mail: &MailTransport,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let uses_tls = match mail {
+        MailTransport::Smtp(url) => url::Url::parse(url).is_ok_and(|url| {
+            url.scheme() == "smtps" || url.query_pairs().any(|(key, _)| key == "tls")
+        }),
+        MailTransport::Files(_) => false,
+    };
+    if !uses_tls {
+        return Err(invalid(
+            "GATEHOUSE_SMTP_CA_FILE",
+            "is only used when GATEHOUSE_MAIL is smtps://… or smtp://…?tls=required",
+        ));
+    }
+    let path = PathBuf::from(value);
+    let pem = std::fs::read(&path).map_err(|e| {
+        invalid(
+            "GATEHOUSE_SMTP_CA_FILE",
+            format!("cannot read {value}: {e}"),
+        )
+    })?;
+    let certificates = lettre::transport::smtp::client::Certificate::from_pem(&pem);
+    if certificates.is_err()
+        || !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----")
+    {
+        return Err(invalid(
+            "GATEHOUSE_SMTP_CA_FILE",
+            format!("{value} holds no PEM certificate"),
+        ));
+    }
+    Ok(Some(path))
 }
 
 fn parse_trusted_proxies(value: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
@@ -325,6 +450,85 @@ mod tests {
             !settings.require_admin_2fa,
             "admins need no two-step login by default"
         );
+        assert_eq!(settings.site_name, "Gatehouse");
+        assert_eq!(
+            settings.mail_from.to_string(),
+            "Gatehouse <no-reply@localhost>"
+        );
+        assert_eq!(settings.smtp_ca_file, None);
+    }
+
+    #[test]
+    fn the_default_sender_is_the_site_at_the_base_urls_domain() {
+        let raw = RawConfig {
+            base_url: Some("https://accounts.example.com/".into()),
+            site_name: Some("  Example Accounts ".into()),
+            ..defaults()
+        };
+        let settings = Settings::from_raw(&raw).unwrap();
+        assert_eq!(settings.site_name, "Example Accounts");
+        assert_eq!(
+            settings.mail_from.to_string(),
+            "Example Accounts <no-reply@accounts.example.com>"
+        );
+        let on_an_ip = RawConfig {
+            base_url: Some("http://192.0.2.1:8080".into()),
+            ..defaults()
+        };
+        assert_eq!(
+            Settings::from_raw(&on_an_ip).unwrap().mail_from.to_string(),
+            "Gatehouse <no-reply@localhost>"
+        );
+    }
+
+    #[test]
+    fn the_sender_can_be_configured() {
+        for (value, name, address) in [
+            (
+                "Example Accounts <accounts@example.com>",
+                Some("Example Accounts"),
+                "accounts@example.com",
+            ),
+            (
+                "\"Example, Inc.\" <a@example.com>",
+                Some("Example, Inc."),
+                "a@example.com",
+            ),
+            (" accounts@example.com ", None, "accounts@example.com"),
+        ] {
+            let raw = RawConfig {
+                mail_from: Some(value.into()),
+                ..defaults()
+            };
+            let from = Settings::from_raw(&raw).unwrap().mail_from;
+            assert_eq!(from.name.as_deref(), name, "{value}");
+            assert_eq!(from.email.to_string(), address, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_private_ca_is_read_for_smtp_over_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for mail in [
+            "smtps://mail.example.com",
+            "smtp://user:pass@mail.example.com:587?tls=required",
+        ] {
+            let raw = RawConfig {
+                mail: mail.into(),
+                smtp_ca_file: Some(pem.display().to_string()),
+                ..defaults()
+            };
+            assert_eq!(
+                Settings::from_raw(&raw).unwrap().smtp_ca_file,
+                Some(pem.clone())
+            );
+        }
     }
 
     #[test]
@@ -445,6 +649,71 @@ mod tests {
                     ..defaults()
                 },
                 "GATEHOUSE_REQUIRE_ADMIN_2FA",
+            ),
+            (
+                RawConfig {
+                    mail: "smtp://mail.example.com?tls=yes".into(),
+                    ..defaults()
+                },
+                "GATEHOUSE_MAIL",
+            ),
+            (
+                RawConfig {
+                    site_name: Some("  ".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SITE_NAME",
+            ),
+            (
+                RawConfig {
+                    site_name: Some("Two\nlines".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SITE_NAME",
+            ),
+            (
+                RawConfig {
+                    site_name: Some("x".repeat(61)),
+                    ..defaults()
+                },
+                "GATEHOUSE_SITE_NAME",
+            ),
+            (
+                RawConfig {
+                    mail_from: Some("Example Accounts".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_MAIL_FROM",
+            ),
+            (
+                RawConfig {
+                    mail_from: Some("Example <accounts@>".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_MAIL_FROM",
+            ),
+            (
+                RawConfig {
+                    smtp_ca_file: Some("/etc/hostname".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SMTP_CA_FILE",
+            ),
+            (
+                RawConfig {
+                    mail: "smtps://mail.example.com".into(),
+                    smtp_ca_file: Some("/nonexistent/ca.pem".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SMTP_CA_FILE",
+            ),
+            (
+                RawConfig {
+                    mail: "smtps://mail.example.com".into(),
+                    smtp_ca_file: Some("Cargo.toml".into()),
+                    ..defaults()
+                },
+                "GATEHOUSE_SMTP_CA_FILE",
             ),
         ];
         for (raw, variable) in cases {

@@ -1,5 +1,5 @@
 //! [`Page`]: the extractor that gathers the layout's data (`web::PageContext`) for a
-//! handler: the CSRF token, and the flash message left in the session.
+//! handler: the site's name, the CSRF token, and the flash message left in the session.
 
 use std::future::{Ready, ready};
 
@@ -8,9 +8,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use crate::accounts::User;
 use crate::auth::TypedSession;
 use crate::errors::AppError;
-use crate::web::{CsrfToken, NavUser, PageContext, assets};
+use crate::web::{CsrfToken, NavUser, PageContext, assets, page};
 
 pub struct Page {
+    site_name: String,
     csrf_token: String,
     session: TypedSession,
 }
@@ -23,6 +24,7 @@ impl FromRequest for Page {
         let csrf_token = req.extensions().get::<CsrfToken>().map(|t| t.0.clone());
         ready(match csrf_token {
             Some(csrf_token) => Ok(Self {
+                site_name: page::site_name(req),
                 csrf_token,
                 session: TypedSession::of(req),
             }),
@@ -35,6 +37,7 @@ impl Page {
     /// The layout data for `user`; shows (and clears) a pending flash message.
     pub fn context(&self, user: Option<&User>) -> PageContext {
         PageContext {
+            site_name: self.site_name.clone(),
             csrf_token: self.csrf_token.clone(),
             stylesheet: assets::stylesheet_url(),
             user: user.map(NavUser::from),

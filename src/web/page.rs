@@ -3,10 +3,12 @@
 //! gathers it for a handler is `routes::Page`.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::accounts::User;
+use crate::config::DEFAULT_SITE_NAME;
 use crate::errors::AppError;
+use crate::state::AppState;
 
 /// The CSRF token to put into this request's forms and `<meta name="csrf-token">`; put
 /// into the request by `auth::csrf`.
@@ -35,6 +37,8 @@ impl From<&User> for NavUser {
 /// The layout's data, passed to every template as `page`.
 #[derive(Debug, Clone)]
 pub struct PageContext {
+    /// `GATEHOUSE_SITE_NAME`: the header's brand and the end of every title.
+    pub site_name: String,
     pub csrf_token: String,
     pub stylesheet: String,
     pub user: Option<NavUser>,
@@ -45,6 +49,7 @@ impl PageContext {
     /// For pages rendered outside a handler (error pages).
     pub fn bare(req: &HttpRequest) -> Self {
         Self {
+            site_name: site_name(req),
             csrf_token: req
                 .extensions()
                 .get::<CsrfToken>()
@@ -55,6 +60,13 @@ impl PageContext {
             flash: None,
         }
     }
+}
+
+/// The site's name, from the configuration this request is served with.
+pub fn site_name(req: &HttpRequest) -> String {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(DEFAULT_SITE_NAME, |state| state.settings.site_name.as_str())
+        .to_string()
 }
 
 pub(super) fn render_body(template: &impl askama::Template) -> Result<String, AppError> {

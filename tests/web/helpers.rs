@@ -213,6 +213,9 @@ impl TestApp {
             body_timeout: std::time::Duration::from_secs(15),
             workers: Some(2),
             require_admin_2fa: false,
+            site_name: "Gatehouse".into(),
+            mail_from: "Gatehouse <no-reply@localhost>".parse().unwrap(),
+            smtp_ca_file: None,
         };
         let mut settings = settings;
         configure(&mut settings);

@@ -11,6 +11,7 @@ mod api_docs;
 mod csrf;
 mod hostile_input;
 mod login;
+mod mail;
 mod operations;
 mod pages;
 mod passkeys;

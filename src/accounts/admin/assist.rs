@@ -15,9 +15,6 @@ const OWN_TWO_FACTOR: &str = "Turn your own two-step login off on your profile's
 const OWN_PASSKEYS: &str = "Remove your own passkeys on your profile's passkeys page; it asks \
      for your password.";
 const NO_PASSKEYS: &str = "This account has no passkeys; nothing was changed.";
-/// The clause of the owner's mail (`mails::passkeys_removed`).
-const PASSKEYS_REMOVED: &str = "an administrator removed every passkey from your Gatehouse \
-     account, and every session was logged out";
 
 /// What [`AdminPowers::remove_passkeys_of`] did.
 pub struct RemovedPasskeys {
@@ -76,7 +73,8 @@ impl AdminPowers {
                 Ok(user)
             })
             .await?;
-        self.accounts.mail(mails::two_factor_off(&user, true));
+        let site = &self.accounts.site_name;
+        self.accounts.mail(mails::two_factor_off(site, &user, true));
         Ok(user)
     }
 
@@ -111,8 +109,14 @@ impl AdminPowers {
                 Ok(RemovedPasskeys { user, count })
             })
             .await?;
+        let site = &self.accounts.site_name;
+        // The clause of the owner's mail.
+        let what = format!(
+            "an administrator removed every passkey from your {site} account, and every \
+             session was logged out"
+        );
         self.accounts
-            .mail(mails::passkeys_removed(&removed.user, PASSKEYS_REMOVED));
+            .mail(mails::passkeys_removed(site, &removed.user, &what));
         Ok(removed)
     }
 
