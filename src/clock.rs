@@ -18,6 +18,16 @@ impl Clock {
         system + self.offset_seconds.load(Ordering::Relaxed)
     }
 
+    /// "Now" in Unix milliseconds, moved forward with [`Clock::now`] (for the per-IP limit,
+    /// whose allowance comes back in steps shorter than a second).
+    pub fn now_millis(&self) -> i64 {
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        system + self.offset_seconds.load(Ordering::Relaxed) * 1000
+    }
+
     /// Moves this clock (and every copy of it) forward; for tests.
     pub fn advance(&self, seconds: i64) {
         self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);

@@ -177,15 +177,12 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
     let mut interval = tokio::time::interval(PURGE_INTERVAL);
     loop {
         interval.tick().await;
-        if let Some(limiter) = &state.ip_limiter {
-            limiter.forget_idle();
-        }
         state.api_token_limiter.forget_idle();
         let purged = state.accounts.purge_expired().await;
         match purged {
             Ok(0) => {}
             Ok(n) => {
-                log::info!("purged {n} expired sessions, one-time links and failed-login counts")
+                log::info!("purged {n} expired sessions, one-time links and failed-login and per-IP counts")
             }
             Err(e) => log::warn!("purging expired sessions failed: {e}"),
         }

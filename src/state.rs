@@ -1,5 +1,6 @@
 //! What every handler can reach: the account service, the cookie settings, the
-//! configuration, and this instance's metrics and rate limiters. Built once in `startup`.
+//! configuration, this instance's metrics and API token limiter, and the per-IP limit (its
+//! counts are in the database). Built once in `startup`.
 //! Handlers act through `accounts`; `db` is here only for operations (`/healthz`, the
 //! pool's gauges, the purge job), never for queries.
 
@@ -19,7 +20,8 @@ pub struct AppState {
     pub cookies: CookieSettings,
     pub settings: Arc<Settings>,
     pub metrics: Metrics,
-    /// `None` when `GATEHOUSE_IP_RATE_LIMIT=off`.
+    /// The per-IP limit (its counts are in the database); `None` when
+    /// `GATEHOUSE_IP_RATE_LIMIT=off`.
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
     /// Uses of each API token, keyed by token id (see `rate_limit::API_TOKEN_LIMIT`).
     pub api_token_limiter: Arc<KeyedRateLimiter<i64>>,

@@ -10,7 +10,7 @@ use super::audit::{AuditEntry, action};
 use super::{AccountError, Accounts, SessionRow, User};
 use crate::crypto;
 use crate::db::models::NewSessionRow;
-use crate::db::{passkeys, sessions, throttles, tokens};
+use crate::db::{ip_limits, passkeys, sessions, throttles, tokens};
 
 /// How long failed-login counts are kept after their last failure or lock.
 const THROTTLE_MEMORY: i64 = 24 * 3600;
@@ -139,9 +139,9 @@ impl Accounts {
             .await
     }
 
-    /// Deletes expired sessions, one-time links and unfinished passkey ceremonies, and
+    /// Deletes expired sessions, one-time links and unfinished passkey ceremonies,
     /// failed-login counts idle for a day (a repeated lock within a day still lasts twice as
-    /// long); returns how many went.
+    /// long) and per-IP allowances that are full again; returns how many went.
     pub async fn purge_expired(&self) -> Result<usize, AccountError> {
         let now = self.now();
         self.db
@@ -150,7 +150,8 @@ impl Accounts {
                 let links = tokens::purge_expired(conn, now)?;
                 let counts = throttles::purge_older_than(conn, now - THROTTLE_MEMORY)?;
                 let ceremonies = passkeys::purge_expired_ceremonies(conn, now)?;
-                Ok::<_, AccountError>(sessions + links + counts + ceremonies)
+                let allowances = ip_limits::purge_full(conn, now * 1000)?;
+                Ok::<_, AccountError>(sessions + links + counts + ceremonies + allowances)
             })
             .await
     }

@@ -169,3 +169,11 @@ diesel::table! {
 
 diesel::joinable!(passkeys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(passkeys, users);
+
+diesel::table! {
+    /// The per-IP limit: when each client address's allowance is full again (Unix ms).
+    ip_limits (network) {
+        network -> Text,
+        full_at_ms -> BigInt,
+    }
+}

@@ -93,6 +93,38 @@ on_both_backends! {
         assert_eq!(limited.count_users().await, 0);
     }
 
+    async fn two_instances_on_one_database_share_one_per_ip_allowance(app: TestApp) {
+        let limit = |s: &mut gatehouse::config::Settings| s.ip_rate_limit = Some(RateLimit { requests: 4, per_seconds: 60 });
+        let (first, second) = (app.with_settings(limit).await, app.with_settings(limit).await);
+        let attempt = |instance: &TestApp| {
+            let browser = instance.browser();
+            async move { browser.login("nobody@example.com", "whatever it is").await }
+        };
+        for instance in [&first, &second, &first, &second] {
+            assert_eq!(attempt(instance).await.status(), StatusCode::UNAUTHORIZED);
+        }
+        for instance in [&first, &second] {
+            let refused = attempt(instance).await;
+            assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "four requests in all, whichever instance took them");
+            // One request is back 15 s after the first (60 s / 4), less the moment since.
+            assert!((14..=15).contains(&retry_after(&refused)), "{:?}", refused.headers().get("retry-after"));
+        }
+        for instance in [&first, &second] {
+            instance.clock.advance(15);
+        }
+        assert_eq!(attempt(&second).await.status(), StatusCode::UNAUTHORIZED, "one request came back, for both");
+        assert_eq!(attempt(&first).await.status(), StatusCode::TOO_MANY_REQUESTS);
+        use diesel::prelude::*;
+        use gatehouse::db::schema::ip_limits as l;
+        let keys: Vec<String> = app.query(|c| l::table.select(l::network).load(c)).await;
+        assert_eq!(keys, ["127.0.0.1"], "one row per client address, in the shared database");
+        let now = first.clock.now_millis();
+        let purged = app.query(move |c| gatehouse::db::ip_limits::purge_full(c, now)).await;
+        assert_eq!(purged, 0, "a spent allowance is kept");
+        let purged = app.query(move |c| gatehouse::db::ip_limits::purge_full(c, now + 61_000)).await;
+        assert_eq!(purged, 1, "one that is full again is purged");
+    }
+
     async fn forwarded_for_counts_only_from_a_trusted_proxy(app: TestApp) {
         let behind_proxy = app
             .with_settings(|s| {
