@@ -2,6 +2,7 @@
 //! and what each subcommand does. Bad configuration exits with code 2 and one line.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,9 +12,10 @@ use diesel::Connection;
 use crate::accounts::api_tokens::TokenRequest;
 use crate::accounts::registration::SignUp;
 use crate::accounts::{AccountError, Accounts, PasswordHasher};
+use crate::backup::{self, BackupError};
 use crate::clock::Clock;
 use crate::config::{RawConfig, Settings};
-use crate::db::{Db, seed};
+use crate::db::{DatabaseUrl, Db, seed};
 use crate::domain::{NewPassword, SecretString};
 use crate::mail::Mailer;
 use crate::startup::Application;
@@ -68,6 +70,22 @@ enum Command {
         /// The password every seeded user gets (one shared bcrypt hash)
         #[arg(long, default_value = "gatehouse demo password")]
         password: String,
+    },
+    /// Copy the SQLite database into a new file while the server keeps serving (one
+    /// consistent instant; for PostgreSQL use pg_dump).
+    Backup {
+        /// The new file; an existing one is never overwritten
+        path: PathBuf,
+        /// Pages copied per step, with a short pause between steps: smaller steps leave
+        /// more of the disk to the server
+        #[arg(long, default_value_t = backup::PAGES_PER_STEP, value_parser = clap::value_parser!(u32).range(1..))]
+        pages_per_step: u32,
+    },
+    /// Put a backup in place of the SQLite database, for a stopped server: the backup is
+    /// checked first, and the database in place is kept as <db>.before-restore.
+    Restore {
+        /// A file made by `gatehouse backup`
+        path: PathBuf,
     },
 }
 
@@ -207,6 +225,11 @@ pub fn run() -> ExitCode {
         } => create_token(&settings, &email, name, expires_days),
         Command::TurnOffTwoFactor { email } => turn_off_two_factor(&settings, &email),
         Command::SeedUsers { count, password } => seed_users(&settings, count, password),
+        Command::Backup {
+            path,
+            pages_per_step,
+        } => back_up(&settings, &path, pages_per_step),
+        Command::Restore { path } => restore(&settings, &path),
     };
     match result {
         Ok(code) => code,
@@ -361,6 +384,106 @@ fn seed_users(settings: &Settings, count: i64, password: String) -> anyhow::Resu
         "Inserted {inserted} users ({} already existed) in {:.1} s",
         count as usize - inserted,
         started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The SQLite file `DATABASE_URL` names, or the one line saying why `command` does not
+/// apply (exit code 2): PostgreSQL has its own tools, a memory database has no file.
+fn sqlite_file(
+    settings: &Settings,
+    command: &str,
+    postgres_tool: &str,
+) -> Result<PathBuf, ExitCode> {
+    match &settings.database_url {
+        DatabaseUrl::Postgres(_) => {
+            eprintln!(
+                "gatehouse: {command} is for SQLite; DATABASE_URL is PostgreSQL: use {postgres_tool} (see docs/deploy.md)"
+            );
+            Err(ExitCode::from(2))
+        }
+        url if url.is_memory() => {
+            eprintln!(
+                "gatehouse: {command}: DATABASE_URL is an in-memory database, there is no file"
+            );
+            Err(ExitCode::from(2))
+        }
+        DatabaseUrl::Sqlite(path) => Ok(PathBuf::from(path)),
+    }
+}
+
+/// A progress bar over a database's pages (drawn only on a terminal).
+fn pages_bar() -> anyhow::Result<indicatif::ProgressBar> {
+    Ok(
+        indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% of {human_len} pages  eta {eta}",
+        )?),
+    )
+}
+
+/// Refusals (exit code 2) and failures (exit code 1) of `backup` and `restore`, one line.
+fn report_backup_error(error: BackupError) -> anyhow::Result<ExitCode> {
+    eprintln!("gatehouse: {error}");
+    Ok(match error.is_refusal() {
+        true => ExitCode::from(2),
+        false => ExitCode::FAILURE,
+    })
+}
+
+fn back_up(settings: &Settings, path: &Path, pages_per_step: u32) -> anyhow::Result<ExitCode> {
+    let database = match sqlite_file(settings, "backup", "pg_dump") {
+        Ok(database) => database,
+        Err(code) => return Ok(code),
+    };
+    let started = std::time::Instant::now();
+    let bar = pages_bar()?;
+    let copied = backup::copy(&database, path, pages_per_step, backup::PAUSE, |step| {
+        bar.set_length(step.total);
+        bar.set_position(step.copied);
+    });
+    bar.finish_and_clear();
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(error) => return report_backup_error(error),
+    };
+    println!(
+        "Backed up {} to {}: {} pages, {:.1} MiB, in {:.1} s. Keep the secret key (data/secret.key or GATEHOUSE_SECRET_KEY) with it: two-step login needs it.",
+        settings.database_url.redacted(),
+        path.display(),
+        copied.pages,
+        copied.bytes as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(settings: &Settings, path: &Path) -> anyhow::Result<ExitCode> {
+    let database = match sqlite_file(settings, "restore", "pg_restore or psql") {
+        Ok(database) => database,
+        Err(code) => return Ok(code),
+    };
+    let bar = pages_bar()?;
+    let restored = backup::restore(path, &database, |step| {
+        bar.set_length(step.total);
+        bar.set_position(step.copied);
+    });
+    bar.finish_and_clear();
+    let restored = match restored {
+        Ok(restored) => restored,
+        Err(error) => return report_backup_error(error),
+    };
+    let kept = match &restored.kept {
+        Some(kept) => format!(
+            "; the database that was there is kept as {}",
+            kept.display()
+        ),
+        None => String::new(),
+    };
+    println!(
+        "Restored {} ({} accounts) to {}{kept}. Start the server.",
+        path.display(),
+        restored.checked.users,
+        settings.database_url.redacted(),
     );
     Ok(ExitCode::SUCCESS)
 }
