@@ -3,12 +3,23 @@
 //! the matched patterns (`/admin/users/{id}`), never raw paths, so neither ids nor tokens
 //! become labels and the number of series stays bounded. Served at `GET /metrics`
 //! (`routes::operations`); no account data is counted here.
+//!
+//! Besides, three site-wide numbers read from the database at each scrape
+//! ([`SiteGauges`]): live sessions, emails locked now, and locks applied. Every instance of
+//! one database reports the same values (aggregate them with `max`, not `sum`); they are
+//! left out of a scrape when the database does not answer, rather than shown stale. The
+//! scrape's own statement is not counted in `gatehouse_db_queries_total`, so that reading
+//! the counts does not move them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 use crate::db::Db;
+use crate::db::gauges::SiteGauges;
 use crate::db::watch::QueryKind;
 
 pub struct Metrics {
@@ -18,6 +29,13 @@ pub struct Metrics {
     logins: IntCounterVec,
     pool: IntGaugeVec,
     queries: IntCounterVec,
+    /// The site-wide numbers, gathered only when they were read.
+    site: Registry,
+    live_sessions: IntGauge,
+    locked_logins: IntGauge,
+    lockouts: IntCounter,
+    /// Reads made by scrapes themselves, left out of `db_queries_total`.
+    own_reads: AtomicU64,
 }
 
 /// How a password login ended, as counted by `gatehouse_logins_total`.
@@ -82,6 +100,22 @@ impl Metrics {
         ] {
             logins.with_label_values(&[outcome.as_str()]);
         }
+        let site = Registry::new_custom(Some("gatehouse".into()), None)?;
+        let live_sessions = IntGauge::new(
+            "sessions_live",
+            "Logged-in sessions not expired, on the whole site (from the database)",
+        )?;
+        let locked_logins = IntGauge::new(
+            "logins_locked",
+            "Emails whose password login is locked now, on the whole site (from the database)",
+        )?;
+        let lockouts = IntCounter::new(
+            "lockouts_total",
+            "Password-login locks applied (five failed logins), on the whole site (from the audit log)",
+        )?;
+        site.register(Box::new(live_sessions.clone()))?;
+        site.register(Box::new(locked_logins.clone()))?;
+        site.register(Box::new(lockouts.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -89,6 +123,11 @@ impl Metrics {
             logins,
             pool,
             queries,
+            site,
+            live_sessions,
+            locked_logins,
+            lockouts,
+            own_reads: AtomicU64::new(0),
         })
     }
 
@@ -104,12 +143,25 @@ impl Metrics {
         self.logins.with_label_values(&[outcome.as_str()]).inc();
     }
 
-    /// The text exposition, with the pool's state and query counts read now.
-    pub fn render(&self, db: &Db) -> anyhow::Result<String> {
+    /// The text exposition, with the pool's state and query counts read now, and the
+    /// site-wide numbers when the scrape could read them (with one statement of its own).
+    pub fn render(&self, db: &Db, site: Option<&SiteGauges>) -> anyhow::Result<String> {
         let pool = db.pool();
+        if let Some(site) = site {
+            self.own_reads.fetch_add(1, Ordering::Relaxed);
+            self.live_sessions.set(site.live_sessions);
+            self.locked_logins.set(site.locked_logins);
+            let lockouts = u64::try_from(site.lockouts).unwrap_or(0);
+            self.lockouts
+                .inc_by(lockouts.saturating_sub(self.lockouts.get()));
+        }
         for kind in QueryKind::ALL {
             let counter = self.queries.with_label_values(&[kind.as_str()]);
-            counter.inc_by(db.query_counts().get(kind).saturating_sub(counter.get()));
+            let mut total = db.query_counts().get(kind);
+            if kind == QueryKind::Read {
+                total = total.saturating_sub(self.own_reads.load(Ordering::Relaxed));
+            }
+            counter.inc_by(total.saturating_sub(counter.get()));
         }
         let state = pool.state();
         let idle = i64::from(state.idle_connections);
@@ -120,8 +172,12 @@ impl Metrics {
         self.pool
             .with_label_values(&["max"])
             .set(i64::from(pool.max_size()));
+        let mut families = self.registry.gather();
+        if site.is_some() {
+            families.extend(self.site.gather());
+        }
         let mut text = Vec::new();
-        prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
+        prometheus::TextEncoder::new().encode(&families, &mut text)?;
         Ok(String::from_utf8(text)?)
     }
 }

@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod email_verification;
 mod error;
+mod gauges;
 pub mod ip_limits;
 mod links;
 pub mod login;

@@ -134,6 +134,88 @@ on_both_backends! {
         assert!(!text.contains(&token) && !text.contains("/no/such/page"), "routes are patterns: no ids, tokens or raw paths");
     }
 
+    async fn metrics_answer_only_loopback_and_the_trusted_proxies(app: TestApp) {
+        let without_token = |html: String| regex::Regex::new(r#"content="[0-9a-f]{64}""#).unwrap().replace(&html, "").to_string();
+        let not_found = without_token(app.browser().get("/no/such/page").await.text().await.unwrap());
+        // nginx on the same machine, listed as trusted: every request comes from 127.0.0.1.
+        let behind_proxy = app.with_settings(|s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+        let mut seen = Vec::new();
+        for (instance, forwarded, expected) in [
+            (&behind_proxy, Some("203.0.113.9"), StatusCode::NOT_FOUND),
+            (&behind_proxy, Some("127.0.0.1, 203.0.113.9"), StatusCode::NOT_FOUND),
+            (&behind_proxy, Some("2001:db8::7"), StatusCode::NOT_FOUND),
+            (&behind_proxy, Some("127.0.0.1"), StatusCode::OK),
+            (&behind_proxy, None, StatusCode::OK),
+            // A proxy in front that nobody listed: what it forwards still counts.
+            (&app, Some("203.0.113.9"), StatusCode::NOT_FOUND),
+            (&app, None, StatusCode::OK),
+        ] {
+            let browser = match forwarded {
+                Some(ip) => Browser::forwarded_for(&instance.address, ip),
+                None => instance.browser(),
+            };
+            let response = browser.get("/metrics").await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, expected, "X-Forwarded-For: {forwarded:?}");
+            if status == StatusCode::NOT_FOUND {
+                assert_eq!(without_token(body), not_found, "the same 404 as a path that does not exist");
+            } else {
+                assert!(body.contains("gatehouse_http_requests_total"));
+            }
+            let trusting = if std::ptr::eq(instance, &app) { "none" } else { "127.0.0.1" };
+            seen.push(format!("[{}] (trusting {trusting}): {}", forwarded.unwrap_or("none"), status.as_u16()));
+        }
+        for header in ["x-real-ip", "forwarded"] {
+            let value = if header == "forwarded" { "for=203.0.113.9;proto=https" } else { "203.0.113.9" };
+            let response = behind_proxy.browser().client.get(behind_proxy.browser().url("/metrics")).header(header, value).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{header}: {value}");
+            seen.push(format!("{header}: {value} (trusting 127.0.0.1): {}", response.status().as_u16()));
+        }
+        println!("/metrics from 127.0.0.1 by X-Forwarded-For: {}", seen.join("; "));
+    }
+
+    async fn metrics_count_live_sessions_and_lockouts(app: TestApp) {
+        let scrape = || async {
+            let (status, text) = app.browser().get_text("/metrics").await;
+            assert_eq!(status, StatusCode::OK);
+            let value = |name: &str| -> u64 {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                    .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+                    .parse()
+                    .unwrap()
+            };
+            let locked_refusals = text.lines().find_map(|l| l.strip_prefix(r#"gatehouse_logins_total{outcome="locked"} "#)).unwrap().parse::<u64>().unwrap();
+            (value("gatehouse_sessions_live"), value("gatehouse_logins_locked"), value("gatehouse_lockouts_total"), locked_refusals)
+        };
+        assert_eq!(scrape().await, (0, 0, 0, 0), "sessions, locked, lockouts, refused while locked");
+        let ada = app.signed_up_browser("Ada", "ada@example.com").await;
+        let ada_elsewhere = app.browser();
+        assert_eq!(ada_elsewhere.login("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        app.signed_up_browser("Bob", "bob@example.com").await;
+        let signed_in = scrape().await;
+        assert_eq!(signed_in.0, 3, "three logged-in sessions");
+        for _ in 0..5 {
+            assert_eq!(app.browser().login("bob@example.com", "not his password").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        let locked = scrape().await;
+        assert_eq!((locked.1, locked.2), (1, 1), "the fifth wrong password locks bob@example.com");
+        assert_eq!(app.browser().login("bob@example.com", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+        ada_elsewhere.logout().await;
+        let after = scrape().await;
+        assert_eq!(after, (2, 1, 1, 1), "one session ended; the refusal while locked is a login counted as locked");
+        app.clock.advance(16 * 60);
+        let unlocked = scrape().await;
+        assert_eq!((unlocked.1, unlocked.2), (0, 1), "the lock ran out; the count of locks applied stays");
+        drop(ada);
+        println!(
+            "(sessions live, logins locked, lockouts total, logins refused while locked): start (0, 0, 0, 0), \
+             signed in {signed_in:?}, after 5 wrong passwords {locked:?}, after a logout and a refused login {after:?}, \
+             16 minutes later {unlocked:?}"
+        );
+    }
+
     async fn every_request_writes_one_access_log_line_without_its_query(app: TestApp) {
         let ada = app.signed_up_browser("Ada", "ada@example.com").await;
         let response = ada.get("/profile?q=private").await;
