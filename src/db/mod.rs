@@ -24,6 +24,7 @@ pub mod watch;
 pub use connection::{DatabaseUrl, DbConnection, DbPool};
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -52,6 +53,9 @@ impl DbError {
         )
     }
 }
+
+/// How long `/healthz` waits for a connection before it says the database is down.
+pub const HEALTH_WAIT: Duration = Duration::from_secs(2);
 
 /// The database handle shared by the account use cases, the session store and background jobs.
 #[derive(Clone)]
@@ -108,11 +112,24 @@ impl Db {
         self.run(move |conn| write_transaction(conn, work)).await
     }
 
-    /// True when the database answers a trivial query (for `/healthz`).
+    /// True when the database answers a trivial query within [`HEALTH_WAIT`] (for
+    /// `/healthz`). A load balancer's check must be answered while the database is down:
+    /// not after the pool's own wait for a connection (10 s), nor behind requests that hold
+    /// every blocking thread while they wait for one.
     pub async fn is_healthy(&self) -> bool {
         use diesel::connection::SimpleConnection;
-        let answer = self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from));
-        match answer.await {
+        let pool = self.pool.clone();
+        let check = tokio::task::spawn_blocking(move || -> Result<(), DbError> {
+            let mut conn = pool.get_timeout(HEALTH_WAIT)?;
+            Ok(conn.batch_execute("SELECT 1")?)
+        });
+        let in_time = HEALTH_WAIT + Duration::from_secs(1);
+        let answer = match tokio::time::timeout(in_time, check).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(stopped)) => Err(DbError::Task(stopped.to_string())),
+            Err(_) => Err(DbError::Task("no thread was free to ask it in time".into())),
+        };
+        match answer {
             Ok(()) => true,
             Err(error) => {
                 log::warn!("the database does not answer: {error}");
