@@ -182,7 +182,9 @@ async fn purge_expired_forever(state: web::Data<AppState>) {
         match purged {
             Ok(0) => {}
             Ok(n) => {
-                log::info!("purged {n} expired sessions, one-time links and failed-login and per-IP counts")
+                log::info!(
+                    "purged {n} expired sessions, one-time links and failed-login and per-IP counts"
+                )
             }
             Err(e) => log::warn!("purging expired sessions failed: {e}"),
         }
