@@ -1,5 +1,21 @@
 use std::fmt;
 
+/// The rule every name shares: trimmed, 1 to `max` characters, no control characters;
+/// `missing` is what an empty one is told.
+fn short_name(raw: &str, max: usize, missing: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(missing.into());
+    }
+    if name.chars().count() > max {
+        return Err(format!("Use at most {max} characters."));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Use letters, digits, spaces and punctuation only.".into());
+    }
+    Ok(name.to_string())
+}
+
 /// A person's display name: 1 to 100 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);
@@ -8,17 +24,7 @@ impl UserName {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err("Enter your name.".into());
-        }
-        if name.chars().count() > Self::MAX_LEN {
-            return Err(format!("Use at most {} characters.", Self::MAX_LEN));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("Use letters, digits, spaces and punctuation only.".into());
-        }
-        Ok(Self(name.to_string()))
+        short_name(raw, Self::MAX_LEN, "Enter your name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -62,17 +68,8 @@ impl PasskeyName {
     pub const MAX_LEN: usize = 60;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err("Give the passkey a name, such as the device it is on.".into());
-        }
-        if name.chars().count() > Self::MAX_LEN {
-            return Err(format!("Use at most {} characters.", Self::MAX_LEN));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("Use letters, digits, spaces and punctuation only.".into());
-        }
-        Ok(Self(name.to_string()))
+        let missing = "Give the passkey a name, such as the device it is on.";
+        short_name(raw, Self::MAX_LEN, missing).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
