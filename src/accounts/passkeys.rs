@@ -117,6 +117,16 @@ enum Checked {
     Refused(AccountError),
 }
 
+impl Checked {
+    /// After the transaction committed: the refusal becomes the use case's error.
+    fn into_result(self) -> Result<User, AccountError> {
+        match self {
+            Self::Accepted(user) => Ok(user),
+            Self::Refused(error) => Err(error),
+        }
+    }
+}
+
 impl Accounts {
     /// False when the site's address cannot carry passkeys (see [`RelyingParty`]).
     pub fn passkeys_available(&self) -> bool {
@@ -327,23 +337,13 @@ impl Accounts {
                     Ok(found) => found,
                     Err(refusal) => return Ok(Checked::Refused(refusal)),
                 };
-                let passkey = stored_passkey(&row)?;
+                let use_ = PasskeyUse::new(row, claimant, &ip, now)?;
                 let result =
-                    webauthn.finish_discoverable_authentication_v2(&answer, state, &passkey);
-                let use_ = PasskeyUse {
-                    row,
-                    passkey,
-                    claimant,
-                    ip: &ip,
-                    now,
-                };
+                    webauthn.finish_discoverable_authentication_v2(&answer, state, &use_.passkey);
                 use_.settle(conn, result, action::LOGIN, &base_url)
             })
             .await?;
-        match checked {
-            Checked::Accepted(user) => Ok(user),
-            Checked::Refused(error) => Err(error),
-        }
+        checked.into_result()
     }
 
     /// Begins the second step of a login with one of the account's passkeys.
@@ -415,22 +415,12 @@ impl Accounts {
                     Ok(found) => found,
                     Err(refusal) => return Ok(Checked::Refused(refusal)),
                 };
-                let passkey = stored_passkey(&row)?;
+                let use_ = PasskeyUse::new(row, claimant, &ip, now)?;
                 let result = webauthn.finish_passkey_authentication(&answer, &state);
-                let use_ = PasskeyUse {
-                    row,
-                    passkey,
-                    claimant,
-                    ip: &ip,
-                    now,
-                };
                 use_.settle(conn, result, action::LOGIN_SECOND_FACTOR, &base_url)
             })
             .await?;
-        match checked {
-            Checked::Accepted(user) => Ok(user),
-            Checked::Refused(error) => Err(error),
-        }
+        checked.into_result()
     }
 
     /// How many passkeys the account has.
@@ -450,7 +440,24 @@ struct PasskeyUse<'a> {
     now: i64,
 }
 
-impl PasskeyUse<'_> {
+impl<'a> PasskeyUse<'a> {
+    /// The stored passkey of `row`, about to be checked for `claimant`.
+    fn new(
+        row: PasskeyRow,
+        claimant: Claimant,
+        ip: &'a str,
+        now: i64,
+    ) -> Result<Self, AccountError> {
+        let passkey = stored_passkey(&row)?;
+        Ok(Self {
+            row,
+            passkey,
+            claimant,
+            ip,
+            now,
+        })
+    }
+
     /// Records what the check found: on success the new counter and backup state, the login
     /// and the audit row (`failure_action`'s success is a login); on failure a counted
     /// failure, and a row of its own when the counter went backwards.
