@@ -179,6 +179,9 @@ struct ConfigArgs {
     /// A PEM file of CA certificates to trust for SMTP over TLS, besides the public roots
     #[arg(long, env = "GATEHOUSE_SMTP_CA_FILE", global = true)]
     smtp_ca_file: Option<String>,
+    /// External OpenID Connect providers, comma-separated short names; each NAME is set by GATEHOUSE_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET and optionally _DISPLAY_NAME
+    #[arg(long, env = "GATEHOUSE_OIDC_PROVIDERS", global = true)]
+    oidc_providers: Option<String>,
 }
 
 impl ConfigArgs {
@@ -200,6 +203,10 @@ impl ConfigArgs {
             site_name: self.site_name,
             mail_from: self.mail_from,
             smtp_ca_file: self.smtp_ca_file,
+            oidc_providers: self.oidc_providers,
+            oidc_vars: std::env::vars()
+                .filter(|(key, _)| key.starts_with("GATEHOUSE_OIDC_"))
+                .collect(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod errors;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;

@@ -24,6 +24,7 @@ use crate::db::Db;
 use crate::errors::AppError;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::oidc::Providers;
 use crate::rate_limit::{API_TOKEN_LIMIT, IpRateLimiter, KeyedRateLimiter};
 use crate::state::{AppState, CookieSettings};
 use crate::web::{
@@ -77,6 +78,12 @@ impl Application {
                 settings.base_url
             );
         }
+        let providers = Providers::discover(
+            &settings.oidc_providers,
+            &settings.base_url,
+            settings.oidc_discovery_attempts,
+        )
+        .await?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             accounts,
@@ -90,6 +97,7 @@ impl Application {
                 .ip_rate_limit
                 .map(|limit| Arc::new(IpRateLimiter::new(limit, settings.ipv6_prefix))),
             api_token_limiter: Arc::new(KeyedRateLimiter::new(API_TOKEN_LIMIT)),
+            providers: Arc::new(providers),
             settings: Arc::new(settings),
         });
         let server = serve(listener, state.clone())?;

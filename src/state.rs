@@ -1,5 +1,5 @@
 //! What every handler can reach: the account service, the cookie settings, the
-//! configuration, this instance's metrics and API token limiter, and the per-IP limit (its
+//! configuration, the external sign-in providers, this instance's metrics and API token limiter, and the per-IP limit (its
 //! counts are in the database). Built once in `startup`.
 //! Handlers act through `accounts`; `db` is here only for operations (`/healthz`, the
 //! pool's gauges, the purge job), never for queries.
@@ -12,6 +12,7 @@ use crate::accounts::Accounts;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::oidc::Providers;
 use crate::rate_limit::{IpRateLimiter, KeyedRateLimiter};
 
 pub struct AppState {
@@ -25,6 +26,8 @@ pub struct AppState {
     pub ip_limiter: Option<Arc<IpRateLimiter>>,
     /// Uses of each API token, keyed by token id (see `rate_limit::API_TOKEN_LIMIT`).
     pub api_token_limiter: Arc<KeyedRateLimiter<i64>>,
+    /// The external OpenID Connect providers people may sign in with, discovered at start.
+    pub providers: Arc<Providers>,
 }
 
 impl AppState {

@@ -57,6 +57,9 @@ pub mod action {
         PASSKEY_REMOVE = "passkey_remove",
         PASSKEY_COUNTER_REGRESSION = "passkey_counter_regression",
         ADMIN_PASSKEYS_REMOVE = "admin_passkeys_remove",
+        LOGIN_PROVIDER = "login_provider",
+        PROVIDER_LINK = "provider_link",
+        PROVIDER_UNLINK = "provider_unlink",
     }
 }
 

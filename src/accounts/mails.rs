@@ -154,3 +154,29 @@ pub(super) fn passkeys_removed(site: &str, user: &User, what: &str) -> Mail {
         ),
     }
 }
+
+/// To the owner when an external provider was linked to (`linked`) or unlinked from their account.
+pub(super) fn provider_changed(site: &str, user: &User, provider: &str, linked: bool) -> Mail {
+    let (subject, what) = match linked {
+        true => (
+            format!("{provider} was linked to your {site} account"),
+            format!(
+                "your {provider} account was linked to your {site} account: it can now sign in to it"
+            ),
+        ),
+        false => (
+            format!("{provider} was unlinked from your {site} account"),
+            format!(
+                "your {provider} account was unlinked from your {site} account: it can no longer sign in to it"
+            ),
+        ),
+    };
+    Mail {
+        to: user.email.clone(),
+        subject,
+        body: format!(
+            "This is to let you know that {what}.\n\n\
+             If this was not you, change your password and tell your administrator at once.\n"
+        ),
+    }
+}

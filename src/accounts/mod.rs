@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod email_verification;
 mod error;
+pub mod external_sign_in;
 mod gauges;
 pub mod ip_limits;
 mod links;

@@ -278,7 +278,7 @@ impl Accounts {
             .transaction(move |conn| {
                 let removed =
                     passkeys::delete_for_user(conn, owner.id, id)?.ok_or(AccountError::NotFound)?;
-                if !owner.has_password() && passkeys::count_for_user(conn, owner.id)? == 0 {
+                if !super::external_sign_in::has_a_way_in(conn, &owner)? {
                     return Err(AccountError::invalid("passkey", LAST_WAY_IN));
                 }
                 AuditEntry::own(action::PASSKEY_REMOVE, &owner, &ip)

@@ -85,22 +85,35 @@ impl NewAccount {
         arrival: Arrival,
         now: i64,
     ) -> Result<User, AccountError> {
-        let row = NewUserRow {
-            email: self.email.as_str(),
-            name: self.name.as_str(),
-            password_hash,
-            role: self.role.as_str(),
-            active: self.active,
-            created_at: now,
-            updated_at: now,
-            last_login_at: arrival.logs_in.then_some(now),
-        };
-        let id = users::insert(conn, &row)?;
-        if arrival.verified {
-            users::set_email_verified(conn, id, Some(now))?;
-        }
-        users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)
+        let identity = (&self.name, &self.email, self.role, self.active);
+        insert_user(conn, identity, password_hash, arrival, now)
     }
+}
+
+/// Inside a transaction: stores an account (name, email, role, active) with this password
+/// hash (empty: no password), the one insert every way of making an account goes through.
+pub(super) fn insert_user(
+    conn: &mut DbConnection,
+    (name, email, role, active): (&UserName, &Email, Role, bool),
+    password_hash: &str,
+    arrival: Arrival,
+    now: i64,
+) -> Result<User, AccountError> {
+    let row = NewUserRow {
+        email: email.as_str(),
+        name: name.as_str(),
+        password_hash,
+        role: role.as_str(),
+        active,
+        created_at: now,
+        updated_at: now,
+        last_login_at: arrival.logs_in.then_some(now),
+    };
+    let id = users::insert(conn, &row)?;
+    if arrival.verified {
+        users::set_email_verified(conn, id, Some(now))?;
+    }
+    users::find_by_id(conn, id)?.ok_or(AccountError::NotFound)
 }
 
 impl Accounts {

@@ -52,6 +52,11 @@ impl FromRequest for NewSession {
 }
 
 impl NewSession {
+    /// The session the login will start in.
+    pub fn session(&self) -> &TypedSession {
+        &self.session
+    }
+
     /// Where the request comes from.
     pub fn ip(&self) -> ClientIp {
         self.ip

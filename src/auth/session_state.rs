@@ -9,6 +9,7 @@ use actix_identity::{Identity, IdentityExt};
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
+use crate::accounts::external_sign_in::PendingLink;
 use crate::accounts::sessions::{SessionRecord, timeouts};
 use crate::crypto;
 use crate::errors::AppError;
@@ -28,6 +29,10 @@ const PENDING_LOGIN_KEY: &str = "pending_login";
 /// The passkey ceremony this session started and has not finished (its id; the state
 /// itself is in the database).
 const PASSKEY_CEREMONY_KEY: &str = "passkey_ceremony";
+/// A sign-in with an external provider between its start and the provider's answer.
+const PROVIDER_FLOW_KEY: &str = "provider_flow";
+/// A provider account waiting for the password of the account with its email.
+const PROVIDER_LINK_KEY: &str = "provider_link";
 
 /// Who logs in, from where: written into the new session at login.
 pub struct LoginContext {
@@ -47,6 +52,39 @@ pub struct SecondStep {
     pub remember: bool,
     /// Where to go once logged in.
     pub next: String,
+}
+
+/// What a sign-in with an external provider is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ProviderIntent {
+    /// Log in (or sign up) with it.
+    SignIn,
+    /// Link it to the logged-in account.
+    Link,
+    /// Confirm it's you (re-authentication) with it.
+    Confirm,
+}
+
+/// A sign-in with a provider as the session keeps it until the provider sends the browser back.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ProviderFlow {
+    pub provider: String,
+    pub intent: ProviderIntent,
+    pub secrets: crate::oidc::FlowSecrets,
+    /// The logged-in account a link or a confirmation is for.
+    pub user_id: Option<i64>,
+    /// Where to go afterwards.
+    pub next: String,
+    pub started_at: i64,
+}
+
+impl ProviderFlow {
+    /// The person has this long at the provider.
+    pub const LIFETIME: i64 = 10 * 60;
+
+    pub fn is_expired(&self, now: i64) -> bool {
+        now - self.started_at >= Self::LIFETIME || now < self.started_at
+    }
 }
 
 pub struct TypedSession {
@@ -110,6 +148,32 @@ impl TypedSession {
     /// The passkey ceremony to finish, forgotten as it is read.
     pub fn take_passkey_ceremony(&self) -> String {
         self.take(PASSKEY_CEREMONY_KEY).unwrap_or_default()
+    }
+
+    /// Remembers the provider sign-in just started (one at a time: a new one replaces it).
+    pub fn begin_provider_flow(&self, flow: &ProviderFlow) -> Result<(), AppError> {
+        self.insert(PROVIDER_FLOW_KEY, flow)
+    }
+
+    /// The provider sign-in to finish, forgotten as it is read (an answer is taken once).
+    pub fn take_provider_flow(&self) -> Option<ProviderFlow> {
+        let flow = self.session.get(PROVIDER_FLOW_KEY).ok().flatten();
+        self.session.remove(PROVIDER_FLOW_KEY);
+        flow
+    }
+
+    /// Keeps a provider account until the owner of the account with its email proves it.
+    pub fn await_provider_link(&self, pending: &PendingLink) -> Result<(), AppError> {
+        self.insert(PROVIDER_LINK_KEY, pending)
+    }
+
+    /// The provider account waiting to be linked, if any.
+    pub fn provider_link(&self) -> Option<PendingLink> {
+        self.session.get(PROVIDER_LINK_KEY).ok().flatten()
+    }
+
+    pub fn forget_provider_link(&self) {
+        self.session.remove(PROVIDER_LINK_KEY);
     }
 
     /// True for a logged-in session with "keep me logged in".

@@ -2,6 +2,7 @@
 //! A bad value becomes a [`ConfigError`] naming the variable; nothing here touches the
 //! network or the database.
 
+mod oidc;
 mod secret_key;
 
 use std::net::{IpAddr, SocketAddr};
@@ -13,6 +14,7 @@ use ipnet::IpNet;
 use lettre::message::Mailbox;
 
 use crate::db::DatabaseUrl;
+pub use oidc::OidcProviderSettings;
 pub use secret_key::{SecretKey, load_or_create_secret_key};
 
 /// Raw values as given by flags or environment variables (see `cli::ConfigArgs`).
@@ -34,6 +36,10 @@ pub struct RawConfig {
     pub site_name: Option<String>,
     pub mail_from: Option<String>,
     pub smtp_ca_file: Option<String>,
+    /// `GATEHOUSE_OIDC_PROVIDERS`: the short names of the external providers.
+    pub oidc_providers: Option<String>,
+    /// Every `GATEHOUSE_OIDC_*` variable of the process, for each provider's settings.
+    pub oidc_vars: Vec<(String, String)>,
 }
 
 /// A configuration value that cannot be used; printed as one line, exit code 2.
@@ -93,7 +99,14 @@ pub struct Settings {
     pub mail_from: Mailbox,
     /// A PEM file of certificates trusted, besides the public roots, for SMTP over TLS.
     pub smtp_ca_file: Option<PathBuf>,
+    /// External OpenID Connect providers people may sign in with.
+    pub oidc_providers: Vec<OidcProviderSettings>,
+    /// How many times each provider's discovery is tried at start before giving up.
+    pub oidc_discovery_attempts: u32,
 }
+
+/// Discovery of a provider is tried this many times at start (waiting 1, 2, 4, 8 s between).
+pub const OIDC_DISCOVERY_ATTEMPTS: u32 = 5;
 
 /// The site's name when `GATEHOUSE_SITE_NAME` is not set.
 pub const DEFAULT_SITE_NAME: &str = "Gatehouse";
@@ -167,6 +180,8 @@ impl Settings {
             site_name,
             mail_from,
             smtp_ca_file,
+            oidc_providers: oidc::parse_providers(raw.oidc_providers.as_deref(), &raw.oidc_vars)?,
+            oidc_discovery_attempts: OIDC_DISCOVERY_ATTEMPTS,
         })
     }
 }

@@ -7,6 +7,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod connection;
+pub mod external_identities;
 pub mod gauges;
 pub mod ip_limits;
 pub mod models;

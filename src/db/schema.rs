@@ -177,3 +177,19 @@ diesel::table! {
         full_at_ms -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Accounts at external OpenID Connect providers linked to Gatehouse accounts.
+    external_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(external_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(external_identities, users);

@@ -2,6 +2,7 @@
 //! user-facing message on refusal. No I/O and no web types live here.
 
 mod email;
+mod external_identity;
 mod name;
 mod password;
 mod role;
@@ -9,6 +10,7 @@ mod search;
 mod second_factor;
 
 pub use email::Email;
+pub use external_identity::{ExternalIdentity, ProviderName};
 pub use name::{PasskeyName, UserName};
 pub use password::{NewPassword, PasswordError, SecretString};
 pub use role::Role;

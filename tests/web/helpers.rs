@@ -216,6 +216,8 @@ impl TestApp {
             site_name: "Gatehouse".into(),
             mail_from: "Gatehouse <no-reply@localhost>".parse().unwrap(),
             smtp_ca_file: None,
+            oidc_providers: Vec::new(),
+            oidc_discovery_attempts: 1,
         };
         let mut settings = settings;
         configure(&mut settings);

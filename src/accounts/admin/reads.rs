@@ -6,7 +6,8 @@ use super::AdminPowers;
 use crate::accounts::{AccountError, AuditEvent, User};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::user_list::{self, Total, UserFilter, UserOrder};
-use crate::db::{passkeys, throttles, users};
+use crate::accounts::external_sign_in::LinkedProvider;
+use crate::db::{external_identities, passkeys, throttles, users};
 use crate::domain::SearchTerm;
 
 /// One account as its admin page shows it.
@@ -18,6 +19,8 @@ pub struct UserActivity {
     pub locked_until: Option<i64>,
     /// How many passkeys it has.
     pub passkeys: i64,
+    /// The external providers linked to it.
+    pub providers: Vec<LinkedProvider>,
 }
 
 /// How many audit events the account page shows.
@@ -55,6 +58,7 @@ impl AdminPowers {
                     events: audit::recent_for_user(conn, id, RECENT_EVENTS)?,
                     locked_until,
                     passkeys: passkeys::count_for_user(conn, id)?,
+                    providers: external_identities::list_for_user(conn, id)?,
                 })
             })
             .await

@@ -13,6 +13,7 @@ use crate::auth::{MaybeUser, NewSession, TypedSession};
 use crate::domain::SecretString;
 use crate::errors::{ApiError, AppError};
 use crate::metrics::LoginOutcome;
+use crate::oidc::ProviderInfo;
 use crate::routes::Page;
 use crate::state::AppState;
 use crate::web::assets::passkey_script_url;
@@ -30,6 +31,8 @@ struct LoginPage {
     notice: Option<&'static str>,
     /// The passkey script, when the site can use passkeys.
     passkey_script: Option<String>,
+    /// The external providers people may sign in with.
+    providers: Vec<ProviderInfo>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +78,7 @@ pub async fn show(
         error: None,
         notice: notice(&query),
         passkey_script: passkey_script(&state),
+        providers: state.providers.list(),
     };
     render(StatusCode::OK, &view)
 }
@@ -125,6 +129,7 @@ pub async fn submit(
         error: refusal.summary(),
         notice: None,
         passkey_script: passkey_script(&state),
+        providers: state.providers.list(),
     })
 }
 
@@ -165,6 +170,7 @@ pub async fn passkey_submit(
         error: refusal.summary(),
         notice: None,
         passkey_script: passkey_script(&state),
+        providers: state.providers.list(),
     })
 }
 

@@ -6,6 +6,7 @@ mod passkeys;
 mod password;
 mod password_reset;
 mod profile;
+mod providers;
 mod reauth;
 mod register;
 mod second_step;
@@ -54,6 +55,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(second_step::submit)
         .service(second_step::passkey_options)
         .service(second_step::passkey_submit)
+        .service(providers::start)
+        .service(providers::callback)
+        .service(providers::link_form)
+        .service(providers::link_submit)
+        .service(providers::list)
+        .service(providers::link)
+        .service(providers::unlink)
+        .service(providers::confirm)
         .service(passkeys::list)
         .service(passkeys::options)
         .service(passkeys::add)

@@ -20,6 +20,8 @@ struct ProfilePage {
     page: PageContext,
     /// Ask for a code with a new email.
     two_factor: bool,
+    /// Link to the sign-in providers page (when the site has providers).
+    providers: bool,
     name: String,
     email: String,
     errors: FieldErrors,
@@ -35,11 +37,16 @@ pub struct ProfileForm {
 }
 
 #[get("/profile")]
-pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    page: Page,
+    me: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let user = &me.user;
     let view = ProfilePage {
         page: page.context(Some(user)),
         two_factor: user.has_two_factor(),
+        providers: !state.providers.is_empty(),
         name: user.name.clone(),
         email: user.email.clone(),
         errors: FieldErrors::default(),
@@ -69,6 +76,7 @@ pub async fn submit(
         Err(error) => FormRefusal::show(error, |refusal| ProfilePage {
             page: page.context(Some(&me.user)),
             two_factor: me.user.has_two_factor(),
+            providers: !state.providers.is_empty(),
             name: form.name.clone(),
             email: form.email.clone(),
             errors: refusal.errors_at("current_password"),

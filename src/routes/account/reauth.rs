@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::FieldErrors;
+use crate::accounts::{FieldErrors, User};
 use crate::auth::CurrentUser;
 use crate::domain::SecretString;
 use crate::errors::AppError;
+use crate::oidc::ProviderInfo;
 use crate::routes::Page;
 use crate::state::AppState;
 use crate::web::{ClientIp, FormRefusal, PageContext, local_path, render, see_other};
@@ -21,7 +22,23 @@ struct ReauthPage {
     next: String,
     /// Ask for a code too.
     two_factor: bool,
+    /// For an account without a password: its linked providers, to confirm with instead.
+    providers: Vec<ProviderInfo>,
     errors: FieldErrors,
+}
+
+/// The linked providers an account without a password confirms it's them with.
+async fn confirm_with(state: &AppState, user: &User) -> Result<Vec<ProviderInfo>, AppError> {
+    if user.has_password() || user.has_two_factor() {
+        return Ok(Vec::new());
+    }
+    let linked = state.accounts.linked_providers(user).await?;
+    Ok(state
+        .providers
+        .list()
+        .into_iter()
+        .filter(|p| linked.iter().any(|l| l.provider == p.name))
+        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +56,7 @@ pub struct ReauthForm {
 
 #[get("/reauth")]
 pub async fn show(
+    state: web::Data<AppState>,
     page: Page,
     me: CurrentUser,
     query: web::Query<NextQuery>,
@@ -47,6 +65,7 @@ pub async fn show(
         page: page.context(Some(&me.user)),
         next: local_path(query.next.as_deref()).unwrap_or_default(),
         two_factor: me.user.has_two_factor(),
+        providers: confirm_with(&state, &me.user).await?,
         errors: FieldErrors::default(),
     };
     render(StatusCode::OK, &view)
@@ -70,16 +89,20 @@ pub async fn submit(
             me.session.reauthenticated(state.now())?;
             Ok(see_other(next.as_deref().unwrap_or("/profile")))
         }
-        Err(error) => FormRefusal::show(error, |refusal| ReauthPage {
-            page: page.context(Some(&me.user)),
-            next: next.clone().unwrap_or_default(),
-            two_factor: me.user.has_two_factor(),
-            // A wrong code is said at the code; anything else (a wrong password, a lock)
-            // where the password goes.
-            errors: match refusal.errors.get("code") {
-                Some(message) => FieldErrors::single("code", message),
-                None => FieldErrors::single("password", refusal.summary().unwrap_or_default()),
-            },
-        }),
+        Err(error) => {
+            let providers = confirm_with(&state, &me.user).await?;
+            FormRefusal::show(error, |refusal| ReauthPage {
+                page: page.context(Some(&me.user)),
+                next: next.clone().unwrap_or_default(),
+                two_factor: me.user.has_two_factor(),
+                providers,
+                // A wrong code is said at the code; anything else (a wrong password, a lock)
+                // where the password goes.
+                errors: match refusal.errors.get("code") {
+                    Some(message) => FieldErrors::single("code", message),
+                    None => FieldErrors::single("password", refusal.summary().unwrap_or_default()),
+                },
+            })
+        }
     }
 }

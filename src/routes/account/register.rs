@@ -9,6 +9,7 @@ use crate::accounts::FieldErrors;
 use crate::accounts::login::LoginStep;
 use crate::auth::{MaybeUser, NewSession};
 use crate::errors::AppError;
+use crate::oidc::ProviderInfo;
 use crate::routes::Page;
 use crate::state::AppState;
 use crate::web::{PageContext, render, see_other};
@@ -20,10 +21,15 @@ struct RegisterPage {
     name: String,
     email: String,
     errors: FieldErrors,
+    providers: Vec<ProviderInfo>,
 }
 
 #[get("/register")]
-pub async fn show(page: Page, visitor: MaybeUser) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    page: Page,
+    visitor: MaybeUser,
+) -> Result<HttpResponse, AppError> {
     if visitor.user.is_some() {
         return Ok(see_other("/profile"));
     }
@@ -34,6 +40,7 @@ pub async fn show(page: Page, visitor: MaybeUser) -> Result<HttpResponse, AppErr
             name: String::new(),
             email: String::new(),
             errors: FieldErrors::default(),
+            providers: state.providers.list(),
         },
     )
 }
@@ -52,6 +59,7 @@ pub async fn submit(
             name: form.name.clone(),
             email: form.email.clone(),
             errors: refusal.errors.clone(),
+            providers: state.providers.list(),
         }
     })
 }

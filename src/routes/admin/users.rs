@@ -326,6 +326,8 @@ struct UserPage {
     own: bool,
     /// How many passkeys the account has.
     passkeys: i64,
+    /// The linked external providers: name, the email they gave, when linked, last used.
+    providers: Vec<(String, String, String, String)>,
     /// A refused help, at its field (`passkeys`).
     errors: FieldErrors,
     events: Vec<EventRow>,
@@ -339,6 +341,18 @@ impl UserPage {
             locked_until: activity.locked_until.map(format_time),
             own: activity.user.id == admin.powers.admin().id,
             passkeys: activity.passkeys,
+            providers: activity
+                .providers
+                .iter()
+                .map(|p| {
+                    (
+                        p.provider.clone(),
+                        p.email.clone().unwrap_or_default(),
+                        format_time(p.created_at),
+                        p.last_used_at.map_or("never".into(), format_time),
+                    )
+                })
+                .collect(),
             errors,
             user: UserRow::from(activity.user),
             events: activity.events.into_iter().map(EventRow::from).collect(),
