@@ -4,19 +4,25 @@
 //! the ID token's checks — signature against the provider's keys (fetched again when a
 //! token names a key not seen yet: providers rotate them), issuer, audience, expiry and
 //! nonce. What comes out is an [`ExternalIdentity`]; what it opens is
-//! `accounts::external_sign_in`'s business. Outbound HTTP only (reqwest, no redirects
-//! followed); nothing of actix, pages or accounts lives here.
+//! `accounts::external_sign_in`'s business. Outbound HTTP only (hyper with rustls, no
+//! redirects followed); nothing of actix, pages or accounts lives here.
 
 use std::time::Duration;
 
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use openidconnect::core::{
     CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+    CoreUserInfoClaims,
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl,
-    JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, SignatureVerificationError, TokenResponse,
+    JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
@@ -87,10 +93,13 @@ struct Provider {
     metadata: RwLock<CoreProviderMetadata>,
 }
 
+/// The HTTP client that talks to providers.
+type Http = HttpClient<HttpsConnector<HttpConnector>, Full<bytes::Bytes>>;
+
 /// The configured providers, discovered.
 pub struct Providers {
     providers: Vec<Provider>,
-    http: reqwest::Client,
+    http: Http,
     /// The site's address: each provider's redirect URI is `<base>/oidc/<name>/callback`.
     base_url: String,
 }
@@ -101,15 +110,6 @@ pub fn callback_path(provider: &str) -> String {
 }
 
 impl Providers {
-    /// No providers (the default).
-    pub fn none(base_url: &str) -> Self {
-        Self {
-            providers: Vec::new(),
-            http: reqwest::Client::new(),
-            base_url: base_url.trim_end_matches('/').into(),
-        }
-    }
-
     /// Reads each provider's discovery document, trying `attempts` times (waiting 1, 2, 4,
     /// 8 s between); an error names the provider and what went wrong.
     pub async fn discover(
@@ -117,10 +117,7 @@ impl Providers {
         base_url: &str,
         attempts: u32,
     ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
+        let http = http_client()?;
         let mut providers = Vec::new();
         for provider in settings {
             let metadata = discover_with_retries(&http, provider, attempts.max(1)).await?;
@@ -267,7 +264,47 @@ impl Providers {
             other => other,
         }
         .map_err(|e| OidcError::Untrusted(display.clone(), e.to_string()))?;
-        Ok(identity(provider, &claims))
+        let mut identity = identity(provider, &claims);
+        if identity.email.is_none() {
+            // Providers that follow the specification to the letter put the email claims
+            // in the UserInfo answer rather than the ID token when an access token is issued.
+            self.add_user_info(&client, &tokens, &claims, &mut identity, &display)
+                .await?;
+        }
+        Ok(identity)
+    }
+
+    /// Fills the email (and a missing name) from the provider's UserInfo endpoint, for the
+    /// ID token's subject.
+    async fn add_user_info(
+        &self,
+        client: &Client,
+        tokens: &openidconnect::core::CoreTokenResponse,
+        claims: &CoreIdTokenClaims,
+        identity: &mut ExternalIdentity,
+        display: &str,
+    ) -> Result<(), OidcError> {
+        let subject = Some(claims.subject().clone());
+        let Ok(request) = client.user_info(tokens.access_token().clone(), subject) else {
+            return Ok(()); // no UserInfo endpoint: no email
+        };
+        let http = |request| send(&self.http, request);
+        let info: CoreUserInfoClaims = request.request_async(&http).await.map_err(|e| {
+            log::warn!(
+                "sign-in provider {}: UserInfo failed: {e}",
+                identity.provider
+            );
+            OidcError::Unreachable(display.to_string())
+        })?;
+        identity.email = info.email().map(|email| email.as_str().to_string());
+        identity.email_verified = info.email_verified().unwrap_or(false);
+        if identity.name.is_none() {
+            identity.name = info
+                .name()
+                .and_then(|name| name.get(None))
+                .map(|name| name.as_str().to_string());
+        }
+        Ok(())
     }
 
     /// Fetches the provider's keys again and keeps them; the client with the new keys.
@@ -318,8 +355,19 @@ fn identity(provider: &Provider, claims: &CoreIdTokenClaims) -> ExternalIdentity
     }
 }
 
+/// HTTPS (or plain HTTP, for a provider on loopback) with the system's trusted roots, TLS on
+/// ring — the crypto lettre's rustls already uses — given explicitly.
+fn http_client() -> anyhow::Result<Http> {
+    let connector = HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(HttpClient::builder(TokioExecutor::new()).build(connector))
+}
+
 async fn discover_with_retries(
-    http: &reqwest::Client,
+    http: &Http,
     provider: &OidcProviderSettings,
     attempts: u32,
 ) -> anyhow::Result<CoreProviderMetadata> {
@@ -370,27 +418,25 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// One HTTP request to a provider, for `openidconnect`.
-async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpFailure> {
+/// One HTTP request to a provider, for `openidconnect`: within [`REQUEST_TIMEOUT`], an
+/// answer of at most [`MAX_RESPONSE_BYTES`], redirects not followed.
+async fn send(http: &Http, request: HttpRequest) -> Result<HttpResponse, HttpFailure> {
     let failed = |e: &dyn std::error::Error| HttpFailure(error_chain(e));
-    let (parts, body) = request.into_parts();
-    let mut response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
+    let request = request.map(|body| Full::new(bytes::Bytes::from(body)));
+    let exchange = async {
+        let response = http.request(request).await.map_err(|e| failed(&e))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| HttpFailure(format!("reading the answer: {e}")))?
+            .to_bytes();
+        Ok(openidconnect::http::Response::from_parts(
+            parts,
+            body.to_vec(),
+        ))
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
-        .map_err(|e| failed(&e))?;
-    let mut answer = openidconnect::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        answer = answer.header(name, value);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(HttpFailure("the answer is larger than 1 MiB".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    answer.body(body).map_err(|e| failed(&e))
+        .map_err(|_| HttpFailure(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())))?
 }

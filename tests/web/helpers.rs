@@ -174,6 +174,13 @@ impl TestApp {
         Self::spawn_on(database, SecretKey::generate()).await
     }
 
+    /// A new instance on its own database with some settings changed (`configure` sees the
+    /// site's address, port included, already set).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        let database = std::sync::Arc::new(TestDatabase::create(backend));
+        Self::spawn_configured(database, SecretKey::generate(), configure).await
+    }
+
     /// Another instance on the same database with the same secret key (one site, two servers).
     pub async fn spawn_second_instance(&self) -> Self {
         self.with_settings(|_| {}).await

@@ -3,10 +3,10 @@
 //! through these, never through `db` themselves.
 
 use super::AdminPowers;
+use crate::accounts::external_sign_in::LinkedProvider;
 use crate::accounts::{AccountError, AuditEvent, User};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::user_list::{self, Total, UserFilter, UserOrder};
-use crate::accounts::external_sign_in::LinkedProvider;
 use crate::db::{external_identities, passkeys, throttles, users};
 use crate::domain::SearchTerm;
 
