@@ -150,6 +150,20 @@ impl Providers {
             .collect()
     }
 
+    /// The origins (`https://host[:port]`) of the providers' authorization endpoints, where
+    /// the site's forms send browsers on to.
+    pub async fn authorization_origins(&self) -> Vec<String> {
+        let mut origins = Vec::new();
+        for provider in &self.providers {
+            let metadata = provider.metadata.read().await;
+            let origin = metadata.authorization_endpoint().url().origin();
+            if origin.is_tuple() && !origins.contains(&origin.ascii_serialization()) {
+                origins.push(origin.ascii_serialization());
+            }
+        }
+        origins
+    }
+
     /// Whether any provider is configured.
     pub fn is_empty(&self) -> bool {
         self.providers.is_empty()

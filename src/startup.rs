@@ -84,6 +84,7 @@ impl Application {
             settings.oidc_discovery_attempts,
         )
         .await?;
+        let form_targets = providers.authorization_origins().await;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             accounts,
@@ -100,7 +101,7 @@ impl Application {
             providers: Arc::new(providers),
             settings: Arc::new(settings),
         });
-        let server = serve(listener, state.clone())?;
+        let server = serve(listener, state.clone(), form_targets)?;
         Ok(Self {
             port,
             server,
@@ -127,7 +128,13 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+/// Serves `state` on `listener`; `form_targets` are the origins forms may lead to besides
+/// this site (the sign-in providers).
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    form_targets: Vec<String>,
+) -> std::io::Result<Server> {
     let store = AccountSessionStore::new(state.accounts.clone());
     let cookies = state.cookies.clone();
     let workers = state
@@ -150,7 +157,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .wrap(from_fn(body::read_in_time))
             .wrap(from_fn(ip_limit::middleware))
             .wrap(from_fn(error_pages::middleware))
-            .wrap(security_headers::middleware(cookies.secure))
+            .wrap(security_headers::middleware(cookies.secure, &form_targets))
             .wrap(from_fn(head::as_get))
             .wrap(from_fn(request_context::middleware))
             .configure(crate::routes::configure)

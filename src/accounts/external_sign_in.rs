@@ -65,7 +65,7 @@ impl PendingLink {
     pub const LIFETIME: i64 = 10 * 60;
 
     pub fn is_expired(&self, now: i64) -> bool {
-        now - self.since >= Self::LIFETIME || now < self.since
+        super::login::outlived(self.since, Self::LIFETIME, now)
     }
 }
 

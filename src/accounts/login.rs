@@ -51,8 +51,14 @@ impl PendingLogin {
     pub const LIFETIME: i64 = 5 * 60;
 
     pub fn is_expired(&self, now: i64) -> bool {
-        now - self.since >= Self::LIFETIME || now < self.since
+        outlived(self.since, Self::LIFETIME, now)
     }
+}
+
+/// Whether something begun at `since` and good for `lifetime` seconds is over at `now` (a
+/// `since` in the future, from a clock set back, counts as over too).
+pub(super) fn outlived(since: i64, lifetime: i64, now: i64) -> bool {
+    now - since >= lifetime || now < since
 }
 
 /// Why a password is being checked: it decides the audit action and whether it counts as a login.

@@ -5,13 +5,27 @@
 use actix_web::middleware::DefaultHeaders;
 
 /// Scripts only from this site's `/static` (the passkey script; never inline), and the
-/// script's requests only to this site.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
-     style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// script's requests only to this site. Forms post to this site, whose answer may send the
+/// browser on to the sign-in providers' authorization endpoints (`form_targets`, origins):
+/// browsers hold a form's redirects to `form-action` too.
+pub fn content_security_policy(form_targets: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in form_targets {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    format!(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
 
-pub fn middleware(cookies_secure: bool) -> DefaultHeaders {
+pub fn middleware(cookies_secure: bool, form_targets: &[String]) -> DefaultHeaders {
     let headers = DefaultHeaders::new()
-        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .add((
+            "Content-Security-Policy",
+            content_security_policy(form_targets),
+        ))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))

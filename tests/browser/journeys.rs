@@ -440,3 +440,46 @@ async fn wait_for_text(chrome: &Chrome, id: &str) -> String {
     }
     panic!("#{id} stayed empty")
 }
+
+/// Signing in with an external provider, click by click, with JavaScript off: the first
+/// time makes the account, and the profile lists the provider. The provider's pages are the
+/// test provider's (`tests/support/oidc/provider.mjs`) on 127.0.0.1 — another site than
+/// Gatehouse's `localhost`, as a real provider is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(not(gatehouse_browser_tests), not(gatehouse_oidc_tests)),
+    ignore = "BROWSER SKIPPED or OIDC SKIPPED: apt-get install chromium chromium-driver; npm ci --prefix tests/support/oidc"
+)]
+async fn sign_in_with_an_external_provider_without_javascript() {
+    use crate::helpers::Backend;
+    use crate::oidc_provider::site_with_provider;
+
+    let (app, provider) = site_with_provider(Backend::Sqlite, None).await;
+    provider.add_person("ada", "ada@example.com", true).await;
+    let chrome = Chrome::start(&app.site_address(), JavaScript::Off).await;
+    chrome.visit("/login").await;
+    chrome.click("Sign in with Test Provider").await;
+    let at_provider = chrome.client.current_url().await.unwrap();
+    assert!(
+        at_provider.as_str().starts_with(&provider.issuer),
+        "{at_provider}"
+    );
+    chrome.fill("login", "ada").await;
+    chrome.click("Sign in").await;
+    assert_eq!(chrome.path().await, "/profile");
+    let text = chrome.text().await;
+    assert!(text.contains("Signed in as Ada"), "{text}");
+    assert!(
+        !text.contains("Please verify your email address"),
+        "the provider verified it"
+    );
+
+    chrome.click("Sign-in providers").await;
+    assert_eq!(chrome.path().await, "/profile/providers");
+    let text = chrome.text().await;
+    assert!(
+        text.contains("Test Provider") && text.contains("ada@example.com"),
+        "{text}"
+    );
+    chrome.close().await;
+}

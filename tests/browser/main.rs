@@ -7,6 +7,10 @@
 #[allow(dead_code)]
 mod helpers;
 
+#[path = "../web/oidc_provider.rs"]
+#[allow(dead_code)]
+mod oidc_provider;
+
 mod accessibility;
 mod chrome;
 mod journeys;

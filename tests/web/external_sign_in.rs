@@ -328,3 +328,41 @@ async fn a_provider_that_cannot_be_reached_at_start_stops_the_start_with_its_var
         "{error}"
     );
 }
+
+/// An ID token that has expired by the site's clock is refused (the provider's tokens live
+/// one minute here; the site's clock is two minutes ahead when the code comes back).
+async fn an_expired_id_token_is_refused(backend: Backend) {
+    let (app, provider) = crate::oidc_provider::site_with_provider(backend, Some(60)).await;
+    provider.add_person("ada", ADA, true).await;
+    let browser = app.browser();
+    let authorization = browser.start_provider_sign_in().await;
+    let callback = provider.answer(&browser, &authorization, Some("ada")).await;
+    app.clock.advance(120);
+    let (status, page) = page_of(browser.get(&callback).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        page.contains("could not be trusted") && page.contains("expired"),
+        "{page}"
+    );
+    assert_eq!(app.count_users().await, 0);
+}
+
+mod an_expired_id_token_is_refused {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        not(gatehouse_oidc_tests),
+        ignore = "OIDC SKIPPED: npm ci --prefix tests/support/oidc"
+    )]
+    async fn sqlite() {
+        super::an_expired_id_token_is_refused(crate::helpers::Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        any(not(gatehouse_postgres_tests), not(gatehouse_oidc_tests)),
+        ignore = "PostgreSQL SKIPPED or OIDC SKIPPED: set GATEHOUSE_TEST_DATABASE_URL; npm ci --prefix tests/support/oidc"
+    )]
+    async fn postgres() {
+        super::an_expired_id_token_is_refused(crate::helpers::Backend::Postgres).await
+    }
+}

@@ -98,29 +98,40 @@ pub struct StartForm {
     next: String,
 }
 
-/// Sends the browser to the provider, with the flow's secrets kept in the session.
+/// A provider sign-in about to start: with which provider, what for, for whom, and where to
+/// go afterwards.
+struct FlowRequest<'a> {
+    provider: &'a str,
+    intent: ProviderIntent,
+    user: Option<&'a User>,
+    next: String,
+}
+
+/// Sends the browser to the provider, with the flow's secrets kept in the session; or the
+/// page that says why not.
 async fn begin(
     state: &AppState,
+    page: &Page,
     session: &TypedSession,
-    provider: &str,
-    intent: ProviderIntent,
-    user_id: Option<i64>,
-    next: String,
-) -> Result<HttpResponse, Problem> {
-    let authorization = state
+    request: FlowRequest<'_>,
+) -> Result<HttpResponse, AppError> {
+    let reauthenticate = request.intent == ProviderIntent::Confirm;
+    let authorization = match state
         .providers
-        .start(provider, intent == ProviderIntent::Confirm)
-        .await?;
-    session
-        .begin_provider_flow(&ProviderFlow {
-            provider: provider.to_string(),
-            intent,
-            secrets: authorization.secrets,
-            user_id,
-            next,
-            started_at: state.now(),
-        })
-        .map_err(|_| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment."))?;
+        .start(request.provider, reauthenticate)
+        .await
+    {
+        Ok(authorization) => authorization,
+        Err(error) => return Problem::from(error).page(page, request.user),
+    };
+    session.begin_provider_flow(&ProviderFlow {
+        provider: request.provider.to_string(),
+        intent: request.intent,
+        secrets: authorization.secrets,
+        user_id: request.user.map(|u| u.id),
+        next: request.next,
+        started_at: state.now(),
+    })?;
     Ok(see_other(&authorization.url))
 }
 
@@ -136,11 +147,13 @@ pub async fn start(
     if visitor.user.is_some() {
         return Ok(see_other(&next));
     }
-    let intent = ProviderIntent::SignIn;
-    match begin(&state, &visitor.session, &provider, intent, None, next).await {
-        Ok(response) => Ok(response),
-        Err(problem) => problem.page(&page, None),
-    }
+    let request = FlowRequest {
+        provider: &provider,
+        intent: ProviderIntent::SignIn,
+        user: None,
+        next,
+    };
+    begin(&state, &page, &visitor.session, request).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -467,21 +480,13 @@ pub async fn link(
     RecentlyAuthenticated(me): RecentlyAuthenticated,
     provider: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let intent = ProviderIntent::Link;
-    let next = PROFILE_PAGE.to_string();
-    match begin(
-        &state,
-        &me.session,
-        &provider,
-        intent,
-        Some(me.user.id),
-        next,
-    )
-    .await
-    {
-        Ok(response) => Ok(response),
-        Err(problem) => problem.page(&page, Some(&me.user)),
-    }
+    let request = FlowRequest {
+        provider: &provider,
+        intent: ProviderIntent::Link,
+        user: Some(&me.user),
+        next: PROFILE_PAGE.into(),
+    };
+    begin(&state, &page, &me.session, request).await
 }
 
 #[post("/profile/providers/{provider}/unlink")]
@@ -531,18 +536,11 @@ pub async fn confirm(
         );
         return problem.page(&page, Some(&me.user));
     }
-    let intent = ProviderIntent::Confirm;
-    match begin(
-        &state,
-        &me.session,
-        &provider,
-        intent,
-        Some(me.user.id),
+    let request = FlowRequest {
+        provider: &provider,
+        intent: ProviderIntent::Confirm,
+        user: Some(&me.user),
         next,
-    )
-    .await
-    {
-        Ok(response) => Ok(response),
-        Err(problem) => problem.page(&page, Some(&me.user)),
-    }
+    };
+    begin(&state, &page, &me.session, request).await
 }
