@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-use crate::with_a_provider_on_both_backends;
+use crate::{on_both_backends, with_a_provider_on_both_backends};
 
 const ADA: &str = "ada@example.com";
 
@@ -364,5 +364,25 @@ mod an_expired_id_token_is_refused {
     )]
     async fn postgres() {
         super::an_expired_id_token_is_refused(crate::helpers::Backend::Postgres).await
+    }
+}
+
+on_both_backends! {
+    async fn an_issuer_that_is_no_openid_provider_stops_the_start_with_its_variable_named(app: TestApp) {
+        // Gatehouse itself answers, but has no discovery document: a misconfigured issuer.
+        let settings = gatehouse::config::OidcProviderSettings {
+            name: gatehouse::domain::ProviderName::parse("company-sso").unwrap(),
+            display_name: "Company".into(),
+            issuer: app.address.clone(),
+            client_id: "id".into(),
+            client_secret: gatehouse::domain::SecretString::new("secret"),
+        };
+        let error = gatehouse::oidc::Providers::discover(&[settings], &app.address, 1)
+            .await
+            .err()
+            .expect("not a provider")
+            .to_string();
+        assert!(error.starts_with("GATEHOUSE_OIDC_COMPANY_SSO_ISSUER:"), "{error}");
+        assert!(error.contains("404"), "says what the issuer answered: {error}");
     }
 }
