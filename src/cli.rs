@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 
 use crate::accounts::api_tokens::TokenRequest;
+use crate::accounts::invitations::{INVITATION_DAYS, Invite};
 use crate::accounts::registration::SignUp;
 use crate::accounts::{AccountError, Accounts, PasswordHasher};
 use crate::backup::{self, BackupError};
@@ -56,6 +57,14 @@ enum Command {
         /// Days until it expires [default: never]
         #[arg(long)]
         expires_days: Option<String>,
+    },
+    /// Invite someone by mail to make an account (the link works once, for 7 days)
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// user or admin
+        #[arg(long, default_value = "user")]
+        role: String,
     },
     /// Turn two-step login off for an account whose owner lost their phone and recovery
     /// codes (when no other admin can): their sessions end and they are mailed.
@@ -179,6 +188,12 @@ struct ConfigArgs {
     /// A PEM file of CA certificates to trust for SMTP over TLS, besides the public roots
     #[arg(long, env = "GATEHOUSE_SMTP_CA_FILE", global = true)]
     smtp_ca_file: Option<String>,
+    /// Who may make an account: open (anyone, on /register) or invite-only (admins invite)
+    #[arg(long, env = "GATEHOUSE_SIGNUP", global = true)]
+    signup: Option<String>,
+    /// What "delete my account" does: immediate, or approval (an admin approves the request)
+    #[arg(long, env = "GATEHOUSE_ACCOUNT_DELETION", global = true)]
+    account_deletion: Option<String>,
     /// External OpenID Connect providers, comma-separated short names; each NAME is set by GATEHOUSE_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET and optionally _DISPLAY_NAME
     #[arg(long, env = "GATEHOUSE_OIDC_PROVIDERS", global = true)]
     oidc_providers: Option<String>,
@@ -204,6 +219,8 @@ impl ConfigArgs {
             mail_from: self.mail_from,
             smtp_ca_file: self.smtp_ca_file,
             oidc_providers: self.oidc_providers,
+            signup: self.signup,
+            account_deletion: self.account_deletion,
             oidc_vars: std::env::vars()
                 .filter(|(key, _)| key.starts_with("GATEHOUSE_OIDC_"))
                 .collect(),
@@ -231,6 +248,7 @@ pub fn run() -> ExitCode {
             expires_days,
         } => create_token(&settings, &email, name, expires_days),
         Command::TurnOffTwoFactor { email } => turn_off_two_factor(&settings, &email),
+        Command::Invite { email, role } => invite(&settings, email, role),
         Command::SeedUsers { count, password } => seed_users(&settings, count, password),
         Command::Backup {
             path,
@@ -281,7 +299,8 @@ fn accounts(settings: &Settings) -> anyhow::Result<(Accounts, Arc<Mailer>)> {
         &settings.base_url,
         &settings.site_name,
         settings.signing_key()?.as_bytes(),
-    );
+    )
+    .with_policies(settings.policies);
     Ok((accounts, mailer))
 }
 
@@ -352,6 +371,21 @@ fn turn_off_two_factor(settings: &Settings, email: &str) -> anyhow::Result<ExitC
             println!(
                 "Two-step login is off for {}; their sessions ended and they were mailed.",
                 user.email
+            );
+        },
+    )
+}
+
+fn invite(settings: &Settings, email: String, role: String) -> anyhow::Result<ExitCode> {
+    let (accounts, mailer) = accounts(settings)?;
+    let command = Invite { email, role };
+    run_use_case(
+        &mailer,
+        accounts.send_invitation(command, None, "command line"),
+        |sent| {
+            println!(
+                "Invited {}: the link was mailed, valid for {INVITATION_DAYS} days. It is also: {}",
+                sent.email, sent.link
             );
         },
     )

@@ -71,6 +71,7 @@ impl Application {
             &settings.site_name,
             secret.as_bytes(),
         );
+        let accounts = accounts.with_policies(settings.policies);
         let setup_token = accounts.issue_setup_token_if_no_admin().await?;
         if let Some(token) = &setup_token {
             log::warn!(

@@ -60,6 +60,14 @@ pub mod action {
         LOGIN_PROVIDER = "login_provider",
         PROVIDER_LINK = "provider_link",
         PROVIDER_UNLINK = "provider_unlink",
+        ACCOUNT_DELETE = "account_delete",
+        ACCOUNT_DELETION_REQUEST = "account_deletion_request",
+        ACCOUNT_DELETION_WITHDRAW = "account_deletion_withdraw",
+        ADMIN_APPROVE_DELETION = "admin_approve_deletion",
+        INVITATION_CREATE = "invitation_create",
+        INVITATION_RESEND = "invitation_resend",
+        INVITATION_REVOKE = "invitation_revoke",
+        INVITATION_ACCEPT = "invitation_accept",
     }
 }
 

@@ -27,6 +27,9 @@ pub enum AccountError {
     /// Too many failed logins: password login is locked, even with the right password.
     #[error("Too many failed logins: this account is locked. Try again in {} minutes.", minutes(*retry_after))]
     Locked { retry_after: u64 },
+    /// Self-service sign-up is closed (`GATEHOUSE_SIGNUP=invite-only`).
+    #[error("This site is open by invitation only: ask an administrator to invite you.")]
+    SignUpClosed,
     /// The password hashing queue is full; the caller may try again in a moment.
     #[error("The server is busy; try again in a moment.")]
     Busy,

@@ -19,7 +19,7 @@ use super::registration::{Arrival, insert_user};
 use super::{AccountError, Accounts, User, mails};
 use crate::db::external_identities::{self, ExternalIdentityRow, NewExternalIdentity};
 use crate::db::{DbConnection, passkeys, users};
-use crate::domain::{ExternalIdentity, Role};
+use crate::domain::{ExternalIdentity, Role, SignUpPolicy};
 
 pub use super::login::LoginStep;
 
@@ -29,6 +29,8 @@ const UNVERIFIED: &str = "The provider has not verified this email address, so i
      used to sign in here. Verify it with the provider, or log in with your password and \
      link the provider from your profile.";
 const DISABLED: &str = "This account is disabled. Ask your administrator.";
+const INVITE_ONLY: &str = "This site is open by invitation only: ask an administrator to \
+     invite you, then link the provider from your profile.";
 const LINKED_ELSEWHERE: &str = "That provider account is already linked to another account here.";
 const ALREADY_LINKED: &str =
     "Your account is already linked to an account at this provider: unlink it first.";
@@ -89,9 +91,10 @@ impl Accounts {
     ) -> Result<ProviderSignIn, AccountError> {
         let (ip, now) = (ip.to_string(), self.now());
         let known = identity.clone();
+        let open = self.policies.sign_up == SignUpPolicy::Open;
         let found = self
             .db
-            .transaction(move |conn| find_or_create(conn, &known, &ip, now))
+            .transaction(move |conn| find_or_create(conn, &known, open, &ip, now))
             .await?;
         match found {
             Found::Linked(user) if user.has_two_factor() => Ok(ProviderSignIn::LoggedIn(
@@ -254,6 +257,7 @@ impl Accounts {
 fn find_or_create(
     conn: &mut DbConnection,
     identity: &ExternalIdentity,
+    sign_up_open: bool,
     ip: &str,
     now: i64,
 ) -> Result<Found, AccountError> {
@@ -292,6 +296,9 @@ fn find_or_create(
     }
     if let Some(owner) = users::find_by_email(conn, email.as_str())? {
         return Ok(Found::Owner(owner));
+    }
+    if !sign_up_open {
+        return refuse(conn, email.as_str(), INVITE_ONLY);
     }
     let name = identity
         .account_name()

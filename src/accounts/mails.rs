@@ -180,3 +180,45 @@ pub(super) fn provider_changed(site: &str, user: &User, provider: &str, linked: 
         ),
     }
 }
+
+/// To the address of an account its owner just deleted.
+pub(super) fn account_deleted(site: &str, user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: format!("Your {site} account was deleted"),
+        body: format!(
+            "As you asked, your {site} account ({}) was deleted, with its sessions, API tokens, \
+             passkeys and linked sign-in providers. The security log keeps what happened, \
+             without your email address.\n\n\
+             If you did not ask for this, tell the site's administrator at once.\n",
+            user.email
+        ),
+    }
+}
+
+/// To an account's owner when their deletion request waits for an admin.
+pub(super) fn account_deletion_requested(site: &str, user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: format!("Your {site} account deletion request"),
+        body: format!(
+            "We received your request to delete your {site} account. An administrator will \
+             approve it; you will be told when the account is gone. Until then you can withdraw \
+             the request on your profile.\n\n\
+             If you did not ask for this, log in, withdraw it and change your password.\n"
+        ),
+    }
+}
+
+/// An invitation to make an account, with its link.
+pub(super) fn invitation(site: &str, email: &str, link: &str, days: i64) -> Mail {
+    Mail {
+        to: email.to_string(),
+        subject: format!("You are invited to {site}"),
+        body: format!(
+            "You are invited to make an account on {site}. Open this link to choose your name \
+             and password (it works once, for {days} days):\n\n{link}\n\n\
+             If you did not expect this, ignore this mail.\n"
+        ),
+    }
+}

@@ -18,6 +18,8 @@ pub mod ip_limits;
 mod links;
 pub mod login;
 mod mails;
+pub mod own_data;
+pub mod invitations;
 pub mod passkeys;
 mod password_hasher;
 pub mod password_reset;
@@ -37,7 +39,7 @@ pub use password_hasher::PasswordHasher;
 use crate::clock::Clock;
 use crate::crypto::Sealer;
 use crate::db::{Db, users};
-use crate::domain::{NewPassword, SecretString};
+use crate::domain::{NewPassword, Policies, SecretString};
 use crate::mail::{Mail, Mailer};
 
 /// The account service: what the use cases need, and nothing of the web.
@@ -58,6 +60,8 @@ pub struct Accounts {
     issuer: Arc<str>,
     /// The site as a passkey relying party (its address, when it has a domain name).
     relying_party: passkeys::RelyingParty,
+    /// Who may sign up, and what "delete my account" does.
+    policies: Policies,
 }
 
 impl Accounts {
@@ -80,7 +84,19 @@ impl Accounts {
             site_name: site_name.into(),
             issuer: two_factor::issuer(site_name).into(),
             relying_party: passkeys::RelyingParty::new(base_url, site_name),
+            policies: Policies::default(),
         }
+    }
+
+    /// The same service under the operator's policies.
+    pub fn with_policies(mut self, policies: Policies) -> Self {
+        self.policies = policies;
+        self
+    }
+
+    /// Who may sign up, and what "delete my account" does.
+    pub fn policies(&self) -> Policies {
+        self.policies
     }
 
     /// The service's clock: "now" for every rule with a time in it.

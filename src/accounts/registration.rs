@@ -7,7 +7,7 @@ use super::audit::{AuditEntry, Outcome, action};
 use super::{AccountError, Accounts, FieldErrors, User, email_verification, typed_twice};
 use crate::db::models::NewUserRow;
 use crate::db::{DbConnection, users};
-use crate::domain::{Email, NewPassword, Role, SecretString, UserName};
+use crate::domain::{Email, NewPassword, Role, SecretString, SignUpPolicy, UserName};
 
 /// Sign-up (and the first admin): the fields a person types for their own account.
 #[derive(Debug, Clone, Default)]
@@ -120,6 +120,9 @@ impl Accounts {
     /// Self-service sign-up: the account, its audit row and a verification link, in one
     /// transaction; the link is mailed once it is stored.
     pub async fn sign_up(&self, command: SignUp, ip: impl Display) -> Result<User, AccountError> {
+        if self.policies.sign_up == SignUpPolicy::InviteOnly {
+            return Err(AccountError::SignUpClosed);
+        }
         let account = command.check(Role::User)?;
         let hash = self.hasher.hash(&account.password).await?;
         let (ip, now) = (ip.to_string(), self.now());

@@ -10,7 +10,7 @@ use super::audit::{AuditEntry, action};
 use super::{AccountError, Accounts, SessionRow, User};
 use crate::crypto;
 use crate::db::models::NewSessionRow;
-use crate::db::{ip_limits, passkeys, sessions, throttles, tokens};
+use crate::db::{ip_limits, own_data, passkeys, sessions, throttles, tokens};
 
 /// How long failed-login counts are kept after their last failure or lock.
 const THROTTLE_MEMORY: i64 = 24 * 3600;
@@ -151,7 +151,10 @@ impl Accounts {
                 let counts = throttles::purge_older_than(conn, now - THROTTLE_MEMORY)?;
                 let ceremonies = passkeys::purge_expired_ceremonies(conn, now)?;
                 let allowances = ip_limits::purge_full(conn, now * 1000)?;
-                Ok::<_, AccountError>(sessions + links + counts + ceremonies + allowances)
+                let invitations = own_data::purge_expired_invitations(conn, now)?;
+                Ok::<_, AccountError>(
+                    sessions + links + counts + ceremonies + allowances + invitations,
+                )
             })
             .await
     }

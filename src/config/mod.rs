@@ -14,6 +14,7 @@ use ipnet::IpNet;
 use lettre::message::Mailbox;
 
 use crate::db::DatabaseUrl;
+use crate::domain::{DeletionPolicy, Policies, SignUpPolicy};
 pub use oidc::OidcProviderSettings;
 pub use secret_key::{SecretKey, load_or_create_secret_key};
 
@@ -40,6 +41,10 @@ pub struct RawConfig {
     pub oidc_providers: Option<String>,
     /// Every `GATEHOUSE_OIDC_*` variable of the process, for each provider's settings.
     pub oidc_vars: Vec<(String, String)>,
+    /// `GATEHOUSE_SIGNUP`: `open` or `invite-only`.
+    pub signup: Option<String>,
+    /// `GATEHOUSE_ACCOUNT_DELETION`: `immediate` or `approval`.
+    pub account_deletion: Option<String>,
 }
 
 /// A configuration value that cannot be used; printed as one line, exit code 2.
@@ -103,6 +108,8 @@ pub struct Settings {
     pub oidc_providers: Vec<OidcProviderSettings>,
     /// How many times each provider's discovery is tried at start before giving up.
     pub oidc_discovery_attempts: u32,
+    /// Who may sign up, and what "delete my account" does.
+    pub policies: Policies,
 }
 
 /// Discovery of a provider is tried this many times at start (waiting 1, 2, 4, 8 s between).
@@ -182,8 +189,22 @@ impl Settings {
             smtp_ca_file,
             oidc_providers: oidc::parse_providers(raw.oidc_providers.as_deref(), &raw.oidc_vars)?,
             oidc_discovery_attempts: OIDC_DISCOVERY_ATTEMPTS,
+            policies: parse_policies(raw)?,
         })
     }
+}
+
+fn parse_policies(raw: &RawConfig) -> Result<Policies, ConfigError> {
+    let sign_up = match raw.signup.as_deref() {
+        None => SignUpPolicy::default(),
+        Some(value) => SignUpPolicy::parse(value).map_err(|r| invalid("GATEHOUSE_SIGNUP", r))?,
+    };
+    let deletion = match raw.account_deletion.as_deref() {
+        None => DeletionPolicy::default(),
+        Some(value) => DeletionPolicy::parse(value)
+            .map_err(|r| invalid("GATEHOUSE_ACCOUNT_DELETION", r))?,
+    };
+    Ok(Policies { sign_up, deletion })
 }
 
 fn parse_bool(value: &str) -> Option<bool> {

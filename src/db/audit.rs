@@ -1,4 +1,5 @@
-//! Queries on the `audit_events` table. Rows are only ever inserted and read.
+//! Queries on the `audit_events` table. Rows are only ever inserted and read — except that
+//! when an account is deleted, its email in the rows about it becomes a tombstone id.
 
 use diesel::prelude::*;
 
@@ -28,6 +29,53 @@ pub fn recent_for_user(
         .limit(limit)
         .select(AuditEvent::as_select())
         .load(conn)
+}
+
+/// Every event that concerns one user (at most `limit`), oldest first: for their export.
+pub fn all_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditEvent>> {
+    audit_events::table
+        .filter(
+            audit_events::target_id
+                .eq(user_id)
+                .or(audit_events::actor_id.eq(user_id)),
+        )
+        .order(audit_events::id.asc())
+        .limit(limit)
+        .select(AuditEvent::as_select())
+        .load(conn)
+}
+
+diesel::define_sql_function! {
+    /// SQL's `replace(text, from, to)` (the same on SQLite and PostgreSQL).
+    fn replace(text: diesel::sql_types::Nullable<diesel::sql_types::Text>, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// Replaces a deleted account's email with `tombstone` wherever the rows about it name it:
+/// as actor, as target (also rows that named only the email, such as failed logins), and
+/// inside their details. The rows stay; who they were about no longer reads off them.
+pub fn tombstone(
+    conn: &mut DbConnection,
+    user_id: i64,
+    email: &str,
+    tombstone: &str,
+) -> QueryResult<usize> {
+    use audit_events::{actor, actor_id, detail, target, target_id};
+    let as_actor = diesel::update(audit_events::table.filter(actor_id.eq(user_id)))
+        .set(actor.eq(tombstone))
+        .execute(conn)?;
+    let as_target = diesel::update(
+        audit_events::table.filter(target_id.eq(user_id).or(target.eq(email))),
+    )
+    .set(target.eq(tombstone))
+    .execute(conn)?;
+    diesel::update(audit_events::table.filter(target_id.eq(user_id).or(actor_id.eq(user_id))))
+        .set(detail.eq(replace(detail, email, tombstone)))
+        .execute(conn)?;
+    Ok(as_actor + as_target)
 }
 
 /// Filters of the audit page; each is an exact match (emails as recorded, lower-case).

@@ -11,6 +11,7 @@ pub mod external_identities;
 pub mod gauges;
 pub mod ip_limits;
 pub mod models;
+pub mod own_data;
 pub mod passkeys;
 pub mod schema;
 pub mod seed;

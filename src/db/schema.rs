@@ -193,3 +193,27 @@ diesel::table! {
 
 diesel::joinable!(external_identities -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(external_identities, users);
+
+diesel::table! {
+    /// Deletions asked for by the account's owner, waiting for an admin.
+    deletion_requests (user_id) {
+        user_id -> BigInt,
+        requested_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Pending invitations: one per email, the link's token as its SHA-256.
+    invitations (id) {
+        id -> BigInt,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(deletion_requests -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(deletion_requests, users);

@@ -84,6 +84,17 @@ pub fn active_admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// Whether an active admin other than `except` exists.
+pub fn other_active_admin_exists(conn: &mut DbConnection, except: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::role.eq("admin"))
+            .filter(users::active.eq(true))
+            .filter(users::id.ne(except)),
+    ))
+    .get_result(conn)
+}
+
 /// What an admin may change on an account.
 pub struct AdminChanges<'a> {
     pub name: &'a str,

@@ -127,6 +127,9 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Locked { retry_after } => Self::Locked { retry_after },
             AccountError::Busy => Self::Busy,
+            AccountError::SignUpClosed => {
+                Self::Forbidden("This site is open by invitation only")
+            }
             AccountError::Internal(error) => Self::Internal(error),
         }
     }
@@ -145,7 +148,9 @@ impl From<AppError> for ApiError {
             AppError::NotFound => Self::UserNotFound,
             AppError::TooManyRequests { retry_after } => Self::TooManyRequests { retry_after },
             AppError::Locked { retry_after } => Self::Locked { retry_after },
-            AppError::Forbidden | AppError::CsrfRejected => Self::Forbidden("You may not do this"),
+            AppError::Forbidden | AppError::CsrfRejected | AppError::Refused(_) => {
+                Self::Forbidden("You may not do this")
+            }
             AppError::TwoFactorRequired => Self::Forbidden(
                 "This site requires admins to use two-step login: turn it on at /profile/two-factor first",
             ),

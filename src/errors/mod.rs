@@ -36,6 +36,9 @@ pub enum AppError {
     Unauthorized(String),
     #[error("You do not have access to this page")]
     Forbidden,
+    /// Refused for a reason the message says (sign-up closed).
+    #[error("{0}")]
+    Refused(String),
     /// An admin without two-step login where it is required of admins
     /// (`GATEHOUSE_REQUIRE_ADMIN_2FA`): sent to set it up.
     #[error("This site requires admins to use two-step login: turn it on to use the admin pages.")]
@@ -107,6 +110,7 @@ impl From<AccountError> for AppError {
             error @ AccountError::LoginRefused => Self::Unauthorized(error.to_string()),
             AccountError::Locked { retry_after } => Self::Locked { retry_after },
             AccountError::Busy => Self::Busy,
+            error @ AccountError::SignUpClosed => Self::Refused(error.to_string()),
             AccountError::Internal(error) => Self::Internal(error),
         }
     }
@@ -194,7 +198,7 @@ impl ResponseError for AppError {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::LinkExpired => StatusCode::GONE,
-            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfRejected | Self::Refused(_) => StatusCode::FORBIDDEN,
             Self::LoginRequired { .. }
             | Self::ReauthenticationRequired { .. }
             | Self::TwoFactorRequired => StatusCode::SEE_OTHER,

@@ -225,6 +225,7 @@ impl TestApp {
             smtp_ca_file: None,
             oidc_providers: Vec::new(),
             oidc_discovery_attempts: 1,
+            policies: Default::default(),
         };
         let mut settings = settings;
         configure(&mut settings);

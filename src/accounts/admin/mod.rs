@@ -67,6 +67,11 @@ impl AdminPowers {
         &self.admin
     }
 
+    /// The account service these powers act through.
+    pub(in crate::accounts) fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
     /// Runs `work` in one transaction on the blocking pool, after taking the admin-change
     /// lock, so that checks such as "an active admin remains" cannot race each other.
     async fn locked_transaction<T, F>(&self, ip: impl Display, work: F) -> Result<T, AccountError>

@@ -1,0 +1,19 @@
+-- An account's owner asked for it to be deleted, where an admin approves deletions
+-- (GATEHOUSE_ACCOUNT_DELETION=approval; see accounts/own_data.rs).
+CREATE TABLE deletion_requests (
+    user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    requested_at BIGINT NOT NULL
+);
+
+-- Pending invitations (see accounts/invitations.rs): one per email, the link's token stored
+-- only as its SHA-256, valid until `expires_at`; deleted when accepted or revoked.
+CREATE TABLE invitations (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    invited_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX invitations_expiry ON invitations (expires_at);
