@@ -162,7 +162,9 @@ impl Accounts {
                         .on_label(email.as_str())
                         .from("command line"),
                 };
-                entry.detail(format!("as {}", role.as_str())).write(conn, now)?;
+                entry
+                    .detail(format!("as {}", role.as_str()))
+                    .write(conn, now)?;
                 Ok::<_, AccountError>(())
             })
             .await?;
@@ -230,7 +232,12 @@ impl Accounts {
 
     fn mail_invitation(&self, email: &str, token: &str) {
         let link = self.invitation_link(token);
-        self.mail(mails::invitation(&self.site_name, email, &link, INVITATION_DAYS));
+        self.mail(mails::invitation(
+            &self.site_name,
+            email,
+            &link,
+            INVITATION_DAYS,
+        ));
     }
 }
 

@@ -13,7 +13,9 @@ use std::fmt::Display;
 
 use super::audit::{AuditEntry, Outcome, action};
 use super::external_sign_in::LinkedProvider;
-use super::{AccountError, Accounts, AdminPowers, ApiTokenRow, AuditEvent, SessionRow, User, mails};
+use super::{
+    AccountError, Accounts, AdminPowers, ApiTokenRow, AuditEvent, SessionRow, User, mails,
+};
 use crate::db::passkeys::PasskeyRow;
 use crate::db::{
     DbConnection, api_tokens, audit, external_identities, own_data, passkeys, sessions, throttles,
@@ -79,7 +81,8 @@ impl Accounts {
                         return Err(AccountError::invalid("account", LAST_ADMIN));
                     }
                     own_data::request_deletion(conn, owner.id, now)?;
-                    AuditEntry::own(action::ACCOUNT_DELETION_REQUEST, &owner, &ip).write(conn, now)?;
+                    AuditEntry::own(action::ACCOUNT_DELETION_REQUEST, &owner, &ip)
+                        .write(conn, now)?;
                     Ok(())
                 }
             })

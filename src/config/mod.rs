@@ -201,8 +201,9 @@ fn parse_policies(raw: &RawConfig) -> Result<Policies, ConfigError> {
     };
     let deletion = match raw.account_deletion.as_deref() {
         None => DeletionPolicy::default(),
-        Some(value) => DeletionPolicy::parse(value)
-            .map_err(|r| invalid("GATEHOUSE_ACCOUNT_DELETION", r))?,
+        Some(value) => {
+            DeletionPolicy::parse(value).map_err(|r| invalid("GATEHOUSE_ACCOUNT_DELETION", r))?
+        }
     };
     Ok(Policies { sign_up, deletion })
 }

@@ -67,11 +67,10 @@ pub fn tombstone(
     let as_actor = diesel::update(audit_events::table.filter(actor_id.eq(user_id)))
         .set(actor.eq(tombstone))
         .execute(conn)?;
-    let as_target = diesel::update(
-        audit_events::table.filter(target_id.eq(user_id).or(target.eq(email))),
-    )
-    .set(target.eq(tombstone))
-    .execute(conn)?;
+    let as_target =
+        diesel::update(audit_events::table.filter(target_id.eq(user_id).or(target.eq(email))))
+            .set(target.eq(tombstone))
+            .execute(conn)?;
     diesel::update(audit_events::table.filter(target_id.eq(user_id).or(actor_id.eq(user_id))))
         .set(detail.eq(replace(detail, email, tombstone)))
         .execute(conn)?;

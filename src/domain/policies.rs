@@ -54,8 +54,14 @@ mod tests {
 
     #[test]
     fn each_setting_has_one_spelling() {
-        assert_eq!(SignUpPolicy::parse("invite-only"), Ok(SignUpPolicy::InviteOnly));
-        assert_eq!(DeletionPolicy::parse(" approval "), Ok(DeletionPolicy::Approval));
+        assert_eq!(
+            SignUpPolicy::parse("invite-only"),
+            Ok(SignUpPolicy::InviteOnly)
+        );
+        assert_eq!(
+            DeletionPolicy::parse(" approval "),
+            Ok(DeletionPolicy::Approval)
+        );
         assert!(SignUpPolicy::parse("closed").is_err());
         assert!(DeletionPolicy::parse("never").is_err());
     }

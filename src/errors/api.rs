@@ -127,9 +127,7 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Locked { retry_after } => Self::Locked { retry_after },
             AccountError::Busy => Self::Busy,
-            AccountError::SignUpClosed => {
-                Self::Forbidden("This site is open by invitation only")
-            }
+            AccountError::SignUpClosed => Self::Forbidden("This site is open by invitation only"),
             AccountError::Internal(error) => Self::Internal(error),
         }
     }

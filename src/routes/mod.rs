@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub(crate) mod export_document;
 mod home;
 mod operations;
 mod page;

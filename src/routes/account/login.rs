@@ -11,6 +11,7 @@ use crate::accounts::AccountError;
 use crate::accounts::login::{LogIn, LoginStep};
 use crate::auth::{MaybeUser, NewSession, TypedSession};
 use crate::domain::SecretString;
+use crate::domain::SignUpPolicy;
 use crate::errors::{ApiError, AppError};
 use crate::metrics::LoginOutcome;
 use crate::oidc::ProviderInfo;
@@ -33,6 +34,8 @@ struct LoginPage {
     passkey_script: Option<String>,
     /// The external providers people may sign in with.
     providers: Vec<ProviderInfo>,
+    /// Sign-up is by invitation only: the page says so instead of offering it.
+    invite_only: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +55,7 @@ pub struct NextQuery {
     reset: Option<String>,
     verified: Option<String>,
     expired: Option<String>,
+    deleted: Option<String>,
 }
 
 /// The passkey script for the login pages, when passkeys work on this site.
@@ -79,6 +83,7 @@ pub async fn show(
         notice: notice(&query),
         passkey_script: passkey_script(&state),
         providers: state.providers.list(),
+        invite_only: state.accounts.policies().sign_up == SignUpPolicy::InviteOnly,
     };
     render(StatusCode::OK, &view)
 }
@@ -89,6 +94,8 @@ fn notice(query: &NextQuery) -> Option<&'static str> {
         Some("Your password was changed. Log in with the new one.")
     } else if query.verified.is_some() {
         Some("Thank you: your email address is verified. Log in to go on.")
+    } else if query.deleted.is_some() {
+        Some("Your account was deleted. A mail confirms it.")
     } else if query.expired.is_some() {
         Some("Your login took more than five minutes. Enter your password again.")
     } else {
@@ -130,6 +137,7 @@ pub async fn submit(
         notice: None,
         passkey_script: passkey_script(&state),
         providers: state.providers.list(),
+        invite_only: state.accounts.policies().sign_up == SignUpPolicy::InviteOnly,
     })
 }
 
@@ -171,6 +179,7 @@ pub async fn passkey_submit(
         notice: None,
         passkey_script: passkey_script(&state),
         providers: state.providers.list(),
+        invite_only: state.accounts.policies().sign_up == SignUpPolicy::InviteOnly,
     })
 }
 

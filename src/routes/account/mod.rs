@@ -1,7 +1,9 @@
 //! The signed-up user's own pages: sign-up, login (and its second step), logout, profile,
 //! password, two-step login, passkeys, sessions, API tokens.
 
+mod invitation;
 mod login;
+mod own_data;
 mod passkeys;
 mod password;
 mod password_reset;
@@ -55,6 +57,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(second_step::submit)
         .service(second_step::passkey_options)
         .service(second_step::passkey_submit)
+        .service(invitation::show)
+        .service(invitation::accept)
+        .service(own_data::show)
+        .service(own_data::submit)
+        .service(own_data::withdraw)
+        .service(own_data::export)
         .service(providers::start)
         .service(providers::callback)
         .service(providers::link_form)

@@ -8,6 +8,7 @@ use super::SignUpForm;
 use crate::accounts::FieldErrors;
 use crate::accounts::login::LoginStep;
 use crate::auth::{MaybeUser, NewSession};
+use crate::domain::SignUpPolicy;
 use crate::errors::AppError;
 use crate::oidc::ProviderInfo;
 use crate::routes::Page;
@@ -22,6 +23,8 @@ struct RegisterPage {
     email: String,
     errors: FieldErrors,
     providers: Vec<ProviderInfo>,
+    /// Sign-up is by invitation only: the page says how to get in instead.
+    invite_only: bool,
 }
 
 #[get("/register")]
@@ -41,6 +44,7 @@ pub async fn show(
             email: String::new(),
             errors: FieldErrors::default(),
             providers: state.providers.list(),
+            invite_only: state.accounts.policies().sign_up == SignUpPolicy::InviteOnly,
         },
     )
 }
@@ -60,6 +64,7 @@ pub async fn submit(
             email: form.email.clone(),
             errors: refusal.errors.clone(),
             providers: state.providers.list(),
+            invite_only: state.accounts.policies().sign_up == SignUpPolicy::InviteOnly,
         }
     })
 }

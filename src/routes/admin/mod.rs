@@ -5,6 +5,7 @@ mod audit;
 mod bulk;
 mod delete_user;
 mod edit_user;
+mod invitations;
 mod new_user;
 mod users;
 
@@ -29,7 +30,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit_user::show)
         .service(edit_user::submit)
         .service(delete_user::show)
-        .service(delete_user::submit);
+        .service(delete_user::submit)
+        .service(invitations::list)
+        .service(invitations::invite)
+        .service(invitations::resend)
+        .service(invitations::revoke)
+        .service(invitations::deletion_requests)
+        .service(invitations::approve_deletion);
 }
 
 #[get("/admin")]

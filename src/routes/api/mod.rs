@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(query_config())
             .service(resource("/openapi.json").route(web::get().to(openapi::serve)))
             .service(resource("/me").route(web::get().to(me::show)))
+            .service(resource("/me/export").route(web::get().to(me::export)))
             .service(
                 resource("/users")
                     .route(web::get().to(users::list))

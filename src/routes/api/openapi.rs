@@ -27,6 +27,7 @@ use crate::errors::api::ErrorBody;
     ),
     paths(
         me::show,
+        me::export,
         users::list,
         users::show,
         users::create,
