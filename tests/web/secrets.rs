@@ -2,7 +2,8 @@
 //! and redirect, every log line the test run wrote, and every audit row is searched for the
 //! passwords typed, the stored hashes, the session keys, the one-time link tokens and API
 //! tokens, authenticator secrets and recovery codes (a new API token, a secret to set up and new
-//! recovery codes are each shown once, on the page that makes them, and nowhere else).
+//! recovery codes are each shown once, on the page that makes them, and nowhere else) — the
+//! person's data export included.
 
 use std::sync::Mutex;
 
@@ -204,6 +205,15 @@ on_both_backends! {
         secrets.push(two_factor.secret.replace(' ', ""));
         secrets.push(two_factor.secret.clone());
         secrets.extend(two_factor.recovery_codes.iter().flat_map(|code| [code.clone(), code.replace('-', "")]));
+
+        // She downloads her data, on the page and through the API: everything about her,
+        // and no secret.
+        let (status, export) = t.keep(phone.get("/profile/export").await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(export.contains("\"audit_events\""), "{export}");
+        let reply = api.get("/api/me/export").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        t.0.lock().unwrap().push(format!("{:?}\n{}", reply.headers, reply.text));
 
         secrets.extend(stored_hashes(&app).await);
         assert!(secrets.len() > 12, "the story made its secrets");
