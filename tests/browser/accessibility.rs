@@ -325,6 +325,33 @@ in_a_browser_with_javascript! {
         chrome.close().await;
     }
 
+    async fn own_data_and_invitation_pages_have_no_violations(app: TestApp, chrome: Chrome) {
+        let token = app.setup_token.clone().expect("a setup link");
+        chrome.visit(&format!("/setup/{token}")).await;
+        for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create admin account").await;
+        let mut found = check_pages(&chrome, &[
+            ("admin-invitations-empty", "/admin/invitations"),
+            ("admin-deletion-requests", "/admin/deletion-requests"),
+            ("providers-none", "/profile/providers"),
+            ("delete-account", "/profile/delete"),
+        ]).await;
+        chrome.click("Delete my account").await;
+        found.extend(check_and_photograph(&chrome, "delete-account-errors").await);
+        chrome.visit("/admin/invitations").await;
+        found.extend(check_after_submit(&chrome, "admin-invitations-errors", &[("email", "nope")], "Send the invitation").await);
+        found.extend(check_after_submit(&chrome, "admin-invitations", &[("email", "ada@example.com")], "Send the invitation").await);
+        let mail = app.wait_for_mail("ada@example.com", "You are invited").await;
+        let link = regex::Regex::new(r"/invite/[0-9a-f]{64}").unwrap().find(&mail).unwrap().as_str().to_string();
+        chrome.click("Log out").await;
+        found.extend(check_pages(&chrome, &[("invitation", &link)]).await);
+        found.extend(check_after_submit(&chrome, "invitation-errors", &[("name", ""), ("password", "short")], "Make my account").await);
+        assert_none(found);
+        chrome.close().await;
+    }
+
     async fn pages_in_dark_mode_have_no_violations(app: TestApp, chrome: Chrome) {
         chrome.close().await;
         let chrome = Chrome::start_dark(&app.address).await;

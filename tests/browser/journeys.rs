@@ -483,3 +483,50 @@ async fn sign_in_with_an_external_provider_without_javascript() {
     );
     chrome.close().await;
 }
+
+in_a_browser! {
+    async fn a_person_deletes_their_account_and_is_told_so(app: TestApp, chrome: Chrome) {
+        sign_up(&chrome, "Ada Lovelace", "ada@example.com").await;
+        chrome.click("Delete your account").await;
+        assert_eq!(chrome.path().await, "/profile/delete");
+        let text = chrome.text().await;
+        assert!(text.contains("What goes") && text.contains("What stays"), "{text}");
+        chrome.click("Delete my account").await;
+        assert!(chrome.text().await.contains("Tick the box to confirm"), "nothing happens unconfirmed");
+        chrome.click_css("#confirm").await;
+        chrome.click("Delete my account").await;
+        assert_eq!(chrome.path().await, "/login?deleted=1");
+        assert!(chrome.text().await.contains("Your account was deleted."));
+        assert_eq!(app.count_users().await, 0);
+        chrome.close().await;
+    }
+
+    async fn an_admin_invites_someone_who_makes_their_account_from_the_mail(app: TestApp, chrome: Chrome) {
+        let token = app.setup_token.clone().expect("a setup link");
+        chrome.visit(&format!("/setup/{token}")).await;
+        for (id, value) in [("name", "Root"), ("email", "root@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)] {
+            chrome.fill(id, value).await;
+        }
+        chrome.click("Create admin account").await;
+        chrome.click("Invitations").await;
+        chrome.fill("email", "ada@example.com").await;
+        chrome.choose("role", "user").await;
+        chrome.click("Send the invitation").await;
+        assert!(chrome.text().await.contains("An invitation was mailed to ada@example.com."));
+        chrome.click("Log out").await;
+
+        let mail = app.wait_for_mail("ada@example.com", "You are invited").await;
+        let link = regex::Regex::new(r"/invite/[0-9a-f]{64}").unwrap().find(&mail).unwrap().as_str().to_string();
+        chrome.visit(&link).await;
+        assert!(chrome.text().await.contains("You are invited"));
+        chrome.fill("name", "Ada Lovelace").await;
+        chrome.fill("password", PASSWORD).await;
+        chrome.fill("password_confirm", PASSWORD).await;
+        chrome.click("Make my account").await;
+        assert_eq!(chrome.path().await, "/profile");
+        let text = chrome.text().await;
+        assert!(text.contains("Signed in as Ada Lovelace"), "{text}");
+        assert!(!text.contains("Please verify your email address"), "verified on arrival");
+        chrome.close().await;
+    }
+}

@@ -39,7 +39,14 @@ fn all_invitation_links(app: &TestApp, email: &str) -> Vec<String> {
 /// The invited person fills in the page behind the link.
 async fn accept(browser: &Browser, link: &str, name: &str) -> reqwest::Response {
     browser
-        .submit(link, &[("name", name), ("password", PASSWORD), ("password_confirm", PASSWORD)])
+        .submit(
+            link,
+            &[
+                ("name", name),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
         .await
 }
 

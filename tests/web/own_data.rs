@@ -27,7 +27,12 @@ async fn audit_text(app: &TestApp) -> Vec<String> {
 async fn account_exists(app: &TestApp, email: &'static str) -> bool {
     use gatehouse::db::schema::users;
     let count: i64 = app
-        .query(move |conn| users::table.filter(users::email.eq(email)).count().get_result(conn))
+        .query(move |conn| {
+            users::table
+                .filter(users::email.eq(email))
+                .count()
+                .get_result(conn)
+        })
         .await;
     count == 1
 }
