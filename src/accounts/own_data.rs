@@ -23,7 +23,7 @@ use crate::db::{
 };
 use crate::domain::DeletionPolicy;
 
-/// The most audit rows an export carries (the oldest first).
+/// The most audit rows an export carries (the newest ones, listed oldest first).
 pub const EXPORT_AUDIT_LIMIT: i64 = 100_000;
 
 const LAST_ADMIN: &str = "You are the last active admin: make another account an admin before \

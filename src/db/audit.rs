@@ -31,22 +31,15 @@ pub fn recent_for_user(
         .load(conn)
 }
 
-/// Every event that concerns one user (at most `limit`), oldest first: for their export.
+/// The newest `limit` events that concern one user, oldest first: for their export.
 pub fn all_for_user(
     conn: &mut DbConnection,
     user_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<AuditEvent>> {
-    audit_events::table
-        .filter(
-            audit_events::target_id
-                .eq(user_id)
-                .or(audit_events::actor_id.eq(user_id)),
-        )
-        .order(audit_events::id.asc())
-        .limit(limit)
-        .select(AuditEvent::as_select())
-        .load(conn)
+    let mut events = recent_for_user(conn, user_id, limit)?;
+    events.reverse();
+    Ok(events)
 }
 
 diesel::define_sql_function! {

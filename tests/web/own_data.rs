@@ -10,10 +10,13 @@ use crate::on_both_backends;
 
 const ADA: &str = "ada@example.com";
 
+/// An audit row's actor, action, target and detail.
+type AuditRow = (Option<String>, String, Option<String>, Option<String>);
+
 /// Every text column of every audit row, one string per row.
 async fn audit_text(app: &TestApp) -> Vec<String> {
     use gatehouse::db::schema::audit_events as a;
-    let rows: Vec<(Option<String>, String, Option<String>, Option<String>)> = app
+    let rows: Vec<AuditRow> = app
         .query(|conn| {
             a::table
                 .order(a::id.asc())
