@@ -410,7 +410,7 @@ on_both_backends! {
         }
         operations.sort();
         assert_eq!(operations, [
-            "DELETE /api/users/{id}", "DELETE /api/users/{id}/passkeys", "DELETE /api/users/{id}/two-factor", "GET /api/me", "GET /api/openapi.json", "GET /api/users",
+            "DELETE /api/users/{id}", "DELETE /api/users/{id}/passkeys", "DELETE /api/users/{id}/two-factor", "GET /api/me", "GET /api/me/export", "GET /api/openapi.json", "GET /api/users",
             "GET /api/users/{id}", "PATCH /api/users/{id}", "POST /api/users",
         ]);
         assert_eq!(doc.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
