@@ -15,11 +15,12 @@ use std::fmt::Display;
 use serde::{Deserialize, Serialize};
 
 use super::audit::{AuditEntry, Outcome, action};
+use super::login::{Claimant, Purpose};
 use super::registration::{Arrival, insert_user};
 use super::{AccountError, Accounts, User, mails};
 use crate::db::external_identities::{self, ExternalIdentityRow, NewExternalIdentity};
 use crate::db::{DbConnection, passkeys, users};
-use crate::domain::{ExternalIdentity, Role, SignUpPolicy};
+use crate::domain::{ExternalIdentity, Role, SecondFactorCode, SignUpPolicy};
 
 pub use super::login::LoginStep;
 
@@ -242,6 +243,24 @@ impl Accounts {
             true => Ok(()),
             false => Err(AccountError::invalid("provider", NOT_YOURS)),
         }
+    }
+
+    /// The code half of confirming it's them with a provider, for an account without a
+    /// password but with two-step login on: checked (and used up, and counted when wrong)
+    /// before the browser goes to the provider, whose answer completes the confirmation.
+    pub async fn check_code_before_provider(
+        &self,
+        user: &User,
+        code: &str,
+        ip: impl Display,
+    ) -> Result<(), AccountError> {
+        if code.trim().is_empty() {
+            return Err(AccountError::invalid("code", SecondFactorCode::MISSING));
+        }
+        let claimant = Claimant::new(Some(user.clone()), &user.email);
+        self.check_second_factor(claimant, code, Purpose::Reauthenticate, ip)
+            .await
+            .map(drop)
     }
 
     /// The provider accounts linked to `user`'s account.

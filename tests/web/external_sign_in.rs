@@ -279,6 +279,29 @@ with_a_provider_on_both_backends! {
         assert!(actions.contains(&"provider_unlink".to_string()));
     }
 
+    async fn an_account_without_a_password_confirms_with_its_code_and_its_provider(app: TestApp, provider: OidcProvider) {
+        provider.add_person("ada", ADA, true).await;
+        let browser = app.browser();
+        browser.sign_in_with_provider(&provider, "ada").await;
+        let two_factor = browser.turn_on_two_factor(&app).await;
+        app.clock.advance(11 * 60);
+
+        let (_, reauth) = browser.get_text("/reauth?next=%2Fprofile%2Fproviders").await;
+        assert!(reauth.contains("Confirm with Test Provider") && reauth.contains("name=\"code\""), "{reauth}");
+        assert!(!reauth.contains("name=\"password\""), "no password to ask for");
+        let wrong = browser.submit("/profile/providers/test/confirm", &[("next", "/profile/providers"), ("code", "000000")]).await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let confirm = browser.submit("/profile/providers/test/confirm", &[("next", "/profile/providers"), ("code", &two_factor.code(&app))]).await;
+        let authorization = location(&confirm);
+        assert!(authorization.contains("prompt=login"), "the provider is asked to log her in again: {authorization}");
+        let callback = provider.answer(&browser, &authorization, Some("ada")).await;
+        assert_eq!(location(&browser.get(&callback).await), "/profile/providers");
+
+        // Confirmed: unlinking now gets its own answer (the last way in), not the re-authentication.
+        let unlink = browser.submit("/profile/providers/test/unlink", &[]).await;
+        assert_eq!(unlink.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
     async fn a_provider_account_linked_to_someone_else_is_not_linked_again(app: TestApp, provider: OidcProvider) {
         provider.add_person("ada", ADA, true).await;
         app.browser().sign_in_with_provider(&provider, "ada").await;

@@ -156,6 +156,14 @@ pub async fn start(
     begin(&state, &page, &visitor.session, request).await
 }
 
+/// "Confirm with <provider>": where to go afterwards, and the code with two-step login on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    next: String,
+    code: String,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CallbackQuery {
@@ -519,22 +527,33 @@ pub async fn unlink(
     }
 }
 
-/// "Confirm it's you" with a linked provider, for an account without a password.
+/// "Confirm it's you" with a linked provider, for an account without a password (the
+/// code first, with two-step login on).
 #[post("/profile/providers/{provider}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
     page: Page,
     me: CurrentUser,
     provider: web::Path<String>,
-    form: web::Form<StartForm>,
+    ip: ClientIp,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let next = local_path(Some(&form.next)).unwrap_or_else(|| "/profile".into());
-    if me.user.has_password() || me.user.has_two_factor() {
+    if me.user.has_password() {
         let problem = Problem::new(
             StatusCode::FORBIDDEN,
             "Confirm it's you with your password (and your code, with two-step login on).",
         );
         return problem.page(&page, Some(&me.user));
+    }
+    if me.user.has_two_factor() {
+        let checked = state
+            .accounts
+            .check_code_before_provider(&me.user, &form.code, ip)
+            .await;
+        if let Err(error) = checked {
+            return super::reauth::code_refused(&state, &page, &me, next, error).await;
+        }
     }
     let request = FlowRequest {
         provider: &provider,

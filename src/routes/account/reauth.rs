@@ -22,6 +22,8 @@ struct ReauthPage {
     next: String,
     /// Ask for a code too.
     two_factor: bool,
+    /// Ask for the password (else the account confirms with a provider).
+    has_password: bool,
     /// For an account without a password: its linked providers, to confirm with instead.
     providers: Vec<ProviderInfo>,
     errors: FieldErrors,
@@ -29,7 +31,7 @@ struct ReauthPage {
 
 /// The linked providers an account without a password confirms it's them with.
 async fn confirm_with(state: &AppState, user: &User) -> Result<Vec<ProviderInfo>, AppError> {
-    if user.has_password() || user.has_two_factor() {
+    if user.has_password() {
         return Ok(Vec::new());
     }
     let linked = state.accounts.linked_providers(user).await?;
@@ -65,6 +67,7 @@ pub async fn show(
         page: page.context(Some(&me.user)),
         next: local_path(query.next.as_deref()).unwrap_or_default(),
         two_factor: me.user.has_two_factor(),
+        has_password: me.user.has_password(),
         providers: confirm_with(&state, &me.user).await?,
         errors: FieldErrors::default(),
     };
@@ -95,6 +98,7 @@ pub async fn submit(
                 page: page.context(Some(&me.user)),
                 next: next.clone().unwrap_or_default(),
                 two_factor: me.user.has_two_factor(),
+                has_password: me.user.has_password(),
                 providers,
                 // A wrong code is said at the code; anything else (a wrong password, a lock)
                 // where the password goes.
@@ -105,4 +109,25 @@ pub async fn submit(
             })
         }
     }
+}
+
+/// The page again for an account without a password whose code was refused before it went
+/// to its provider (`routes::account::providers::confirm`): the message at the code.
+pub(super) async fn code_refused(
+    state: &AppState,
+    page: &Page,
+    me: &CurrentUser,
+    next: String,
+    error: crate::accounts::AccountError,
+) -> Result<HttpResponse, AppError> {
+    let refusal = FormRefusal::from_error(error)?;
+    let view = ReauthPage {
+        page: page.context(Some(&me.user)),
+        next,
+        two_factor: me.user.has_two_factor(),
+        has_password: false,
+        providers: confirm_with(state, &me.user).await?,
+        errors: refusal.errors_at("code"),
+    };
+    refusal.render(&view)
 }
