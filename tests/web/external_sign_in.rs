@@ -11,7 +11,9 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-use crate::{on_both_backends, with_a_provider_on_both_backends};
+use crate::{
+    on_both_backends, with_a_provider_on_both_backends, with_its_own_provider_on_both_backends,
+};
 
 const ADA: &str = "ada@example.com";
 
@@ -370,26 +372,6 @@ async fn an_expired_id_token_is_refused(backend: Backend) {
     assert_eq!(app.count_users().await, 0);
 }
 
-mod an_expired_id_token_is_refused {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[cfg_attr(
-        not(gatehouse_oidc_tests),
-        ignore = "OIDC SKIPPED: npm ci --prefix tests/support/oidc"
-    )]
-    async fn sqlite() {
-        super::an_expired_id_token_is_refused(crate::helpers::Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[cfg_attr(
-        any(not(gatehouse_postgres_tests), not(gatehouse_oidc_tests)),
-        ignore = "PostgreSQL SKIPPED or OIDC SKIPPED: set GATEHOUSE_TEST_DATABASE_URL; npm ci --prefix tests/support/oidc"
-    )]
-    async fn postgres() {
-        super::an_expired_id_token_is_refused(crate::helpers::Backend::Postgres).await
-    }
-}
-
 on_both_backends! {
     async fn an_issuer_that_is_no_openid_provider_stops_the_start_with_its_variable_named(app: TestApp) {
         // Gatehouse itself answers, but has no discovery document: a misconfigured issuer.
@@ -409,3 +391,22 @@ on_both_backends! {
         assert!(error.contains("404"), "says what the issuer answered: {error}");
     }
 }
+
+/// On an invite-only site a provider sign-in makes no new account.
+async fn an_invite_only_site_makes_no_account_for_a_provider_sign_in(backend: Backend) {
+    let invite_only = |settings: &mut gatehouse::config::Settings| {
+        settings.policies.sign_up = gatehouse::domain::SignUpPolicy::InviteOnly;
+    };
+    let (app, provider) =
+        crate::oidc_provider::site_with_provider_and(backend, None, invite_only).await;
+    provider.add_person("eve", "eve@example.com", true).await;
+    let (status, page) = page_of(app.browser().sign_in_with_provider(&provider, "eve").await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("open by invitation only"), "{page}");
+    assert_eq!(app.count_users().await, 0);
+}
+
+with_its_own_provider_on_both_backends!(
+    an_expired_id_token_is_refused,
+    an_invite_only_site_makes_no_account_for_a_provider_sign_in
+);

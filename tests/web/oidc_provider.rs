@@ -49,6 +49,32 @@ macro_rules! with_a_provider_on_both_backends {
     };
 }
 
+/// Runs each named scenario — an `async fn(Backend)` that starts its own site and provider
+/// (other settings, another token lifetime) — on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! with_its_own_provider_on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(gatehouse_oidc_tests), ignore = "OIDC SKIPPED: npm ci --prefix tests/support/oidc")]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    any(not(gatehouse_postgres_tests), not(gatehouse_oidc_tests)),
+                    ignore = "PostgreSQL SKIPPED or OIDC SKIPPED: set GATEHOUSE_TEST_DATABASE_URL; npm ci --prefix tests/support/oidc"
+                )]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
 /// The provider process; stopped when dropped.
 pub struct OidcProvider {
     pub issuer: String,
@@ -69,11 +95,21 @@ pub async fn site_with_provider(
     backend: Backend,
     id_token_ttl: Option<u64>,
 ) -> (TestApp, OidcProvider) {
+    site_with_provider_and(backend, id_token_ttl, |_| {}).await
+}
+
+/// The same, with other settings changed by `configure`.
+pub async fn site_with_provider_and(
+    backend: Backend,
+    id_token_ttl: Option<u64>,
+    configure: impl FnOnce(&mut gatehouse::config::Settings),
+) -> (TestApp, OidcProvider) {
     let mut provider = None;
     let app = TestApp::spawn_with(backend, |settings| {
         let callback = format!("{}/oidc/{PROVIDER}/callback", settings.base_url);
         let started = OidcProvider::start(&callback, id_token_ttl);
         settings.oidc_providers = vec![started.settings()];
+        configure(settings);
         provider = Some(started);
     })
     .await;
