@@ -79,20 +79,18 @@ impl NewSession {
         Ok(see_other(location))
     }
 
-    /// The end of every form that logs someone in (login, sign-up, first admin): the new
-    /// session and a redirect to `location`; or, when the account has two-step login, the
-    /// way to its second step; or the form again (`form_again`) with the refusal's
-    /// messages, status and headers.
-    pub fn log_in_or_show_form<V: askama::Template>(
+    /// A login whose first step passed (a password, a provider): the new session and a
+    /// redirect to `location`; or, when the account has two-step login, the way to its
+    /// second step.
+    pub fn continue_login(
         &self,
-        result: Result<LoginStep, AccountError>,
+        step: LoginStep,
         remember: bool,
         location: &str,
-        form_again: impl FnOnce(&FormRefusal) -> V,
     ) -> Result<HttpResponse, AppError> {
-        match result {
-            Ok(LoginStep::Done(user)) => self.start(&user, remember, location),
-            Ok(LoginStep::SecondStep(pending)) => {
+        match step {
+            LoginStep::Done(user) => self.start(&user, remember, location),
+            LoginStep::SecondStep(pending) => {
                 self.session.await_second_step(&SecondStep {
                     user_id: pending.user_id,
                     since: pending.since,
@@ -101,6 +99,21 @@ impl NewSession {
                 })?;
                 Ok(see_other(SECOND_STEP_PATH))
             }
+        }
+    }
+
+    /// The end of every form that logs someone in (login, sign-up, first admin): the login
+    /// goes on ([`NewSession::continue_login`]), or the form comes again (`form_again`) with
+    /// the refusal's messages, status and headers.
+    pub fn log_in_or_show_form<V: askama::Template>(
+        &self,
+        result: Result<LoginStep, AccountError>,
+        remember: bool,
+        location: &str,
+        form_again: impl FnOnce(&FormRefusal) -> V,
+    ) -> Result<HttpResponse, AppError> {
+        match result {
+            Ok(step) => self.continue_login(step, remember, location),
             Err(error) => FormRefusal::show(error, form_again),
         }
     }

@@ -276,17 +276,7 @@ async fn sign_in(
         }
         Err(error) => return refused(error)?.page(page, None),
     };
-    login.log_in_or_show_form(Ok(step), false, &flow.next, |_| unreachable_form(page))
-}
-
-/// `log_in_or_show_form` shows a form only for an error, which a sign-in step is not.
-fn unreachable_form(page: &Page) -> ProblemPage {
-    ProblemPage {
-        page: page.context(None),
-        message: String::new(),
-        back: "/login",
-        back_label: "Back to the login page",
-    }
+    login.continue_login(step, false, &flow.next)
 }
 
 /// A link or a confirmation, for the account logged in when the flow started.
@@ -303,32 +293,26 @@ async fn on_own_account(
             "You are no longer logged in as the account this was for. Log in and start again.",
         ));
     };
-    let result = match flow.intent {
+    let (accounts, ip) = (&state.accounts, login.ip());
+    let refusal = |error| refused(error).unwrap_or_else(Problem::from);
+    match flow.intent {
         ProviderIntent::Link => {
-            state
-                .accounts
-                .link_provider(user, identity, login.ip())
+            accounts
+                .link_provider(user, identity, ip)
                 .await
+                .map_err(refusal)?;
+            visitor
+                .session
+                .set_flash("The provider was linked to your account.")?;
         }
         _ => {
-            state
-                .accounts
-                .confirm_with_provider(user, &identity, login.ip())
-                .await
+            let confirmed = accounts.confirm_with_provider(user, &identity, ip).await;
+            confirmed.map_err(refusal)?;
+            visitor.session.reauthenticated(state.now())?;
         }
-    };
-    result.map_err(|error| refused(error).unwrap_or_else(Problem::from))?;
-    let session = &visitor.session;
-    let done = match flow.intent {
-        ProviderIntent::Link => session.set_flash("The provider was linked to your account."),
-        _ => session.reauthenticated(state.now()),
-    };
-    done.map_err(Problem::from)?;
-    let next = match flow.intent {
-        ProviderIntent::Link => PROFILE_PAGE,
-        _ => flow.next.as_str(),
-    };
-    Ok(see_other(next))
+    }
+    // A link's flow goes back to the providers page; a confirmation to where it was asked.
+    Ok(see_other(&flow.next))
 }
 
 /// `GET,POST /oidc/link`: the password of the account with the provider's email.

@@ -305,8 +305,8 @@ pub async fn turn_off_two_factor(
 }
 
 /// Removes every passkey of an account (admin), for an authenticator lost or stolen: none
-/// of them signs in any more, the owner is mailed; their password, two-step login and
-/// sessions stay.
+/// of them signs in any more, every session of the account ends (one may have been opened
+/// with the stolen passkey), the owner is mailed; their password and two-step login stay.
 #[utoipa::path(
     delete,
     path = "/api/users/{id}/passkeys",
